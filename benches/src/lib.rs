@@ -1,0 +1,95 @@
+//! The shared harness of Freeway's criterion benches: thread sweeps with overlapping threads.
+//!
+//! Every group measures its contenders at each thread count of [`thread_counts`] (default
+//! `1, 2, 4`; set `FREEWAY_BENCH_THREADS=1,2,4,8,16` or pass `--threads` to `cargo xtask bench`).
+//! One criterion iteration is one operation (or one operation pair, as the group says); a sample of
+//! `iters` iterations is run by [`run_threads`]: all threads start together at a barrier and
+//! draw work from one shared budget in small chunks until it is spent, so every thread runs for
+//! (nearly) the whole sample and none finishes early to leave the others uncontended. The
+//! sample's time is the wall time from the barrier to the last thread done.
+//!
+//! Naming, which `cargo xtask bench` relies on to write the report: group `structure/workload`,
+//! function id the contender (`freeway …` for ours, `Mutex<…>`/`RwLock<…>` for the baseline,
+//! anything else a peer), parameter the thread count.
+//!
+//! # Examples
+//!
+//! ```
+//! use freeway_benches::run_threads;
+//! use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! let counter = AtomicU64::new(0);
+//! let t = run_threads(2, 10_000, |_thread| {
+//!     let counter = &counter;
+//!     move |n: u64| {
+//!         for _ in 0..n {
+//!             counter.fetch_add(1, Ordering::Relaxed);
+//!         }
+//!     }
+//! });
+//! assert_eq!(counter.load(Ordering::Relaxed), 10_000);
+//! assert!(t.as_nanos() > 0);
+//! ```
+
+use freeway_epoch::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+/// Operations a thread claims from the shared budget at a time.
+pub const CHUNK: u64 = 128;
+
+/// Thread counts to sweep: `FREEWAY_BENCH_THREADS` (comma-separated) or `1, 2, 4`.
+///
+/// # Examples
+///
+/// ```
+/// assert!(!freeway_benches::thread_counts().is_empty());
+/// ```
+pub fn thread_counts() -> Vec<usize> {
+    std::env::var("FREEWAY_BENCH_THREADS")
+        .ok()
+        .map(|s| {
+            s.split(',')
+                .filter_map(|t| t.trim().parse().ok())
+                .filter(|&t| t > 0)
+                .collect::<Vec<usize>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec![1, 2, 4])
+}
+
+/// Runs `iters` operations over `threads` threads and returns the wall time.
+///
+/// `make_worker(thread_index)` runs on each thread before the start barrier and returns the
+/// worker, which is then called with the number of operations to perform, repeatedly, until the
+/// shared budget is spent.
+pub fn run_threads<F, W>(threads: usize, iters: u64, make_worker: F) -> Duration
+where
+    F: Fn(usize) -> W + Sync,
+    W: FnMut(u64),
+{
+    let budget = AtomicU64::new(iters);
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (budget, barrier, make_worker) = (&budget, &barrier, &make_worker);
+            s.spawn(move || {
+                let mut work = make_worker(t);
+                barrier.wait();
+                loop {
+                    // Relaxed: the budget only splits work; the scope join orders the results.
+                    let left = budget.fetch_sub(CHUNK.min(iters.max(1)), Ordering::Relaxed);
+                    if left == 0 || left > iters {
+                        break;
+                    }
+                    work(left.min(CHUNK));
+                }
+            });
+        }
+        barrier.wait();
+        let start = Instant::now();
+        // The scope joins every thread before it returns; time that.
+        start
+    })
+    .elapsed()
+}

@@ -1,0 +1,274 @@
+//! Freeway's reclamation core: one epoch-based memory-reclamation scheme for every structure,
+//! and the std|loom facade they are written against.
+//!
+//! Lock-free structures unlink a node while other threads may still be reading it, so the node
+//! cannot be freed at once. Epoch-based reclamation (Fraser, *Practical lock-freedom*, Cambridge
+//! PhD thesis, 2004; the crossbeam-epoch implementation used here) defers the free until every
+//! thread that could have seen the node has left its critical section: a thread *pins* itself
+//! ([`pin`]) before it reads shared pointers, and a node *retired* while pinned is freed only
+//! after all pins that were live at the retirement have ended.
+//!
+//! This crate re-exports the crossbeam-epoch vocabulary ([`pin`], [`Guard`], [`Atomic`],
+//! [`Owned`], [`Shared`], …) and adds:
+//!
+//! - [`sync`], the facade every structure imports its atomics, cells, `Arc` and threads from, so
+//!   that one text runs under std and under loom;
+//! - one retirement path for the whole workspace ([`retire`], [`defer_drop`],
+//!   [`defer_unchecked`]), which counts retired and reclaimed objects when the `accounting`
+//!   feature is on ([`accounting`]);
+//! - [`reclaim`], which drives reclamation forward so a test can assert that everything retired
+//!   was reclaimed.
+//!
+//! `docs/reclamation.md` in the repository gives the rules for guards, the stalled-thread caveat
+//! and how to amortise pins.
+//!
+//! # Examples
+//!
+//! Publish a value, replace it, and retire the old one:
+//!
+//! ```
+//! use freeway_epoch::{pin, Atomic, Owned};
+//! use freeway_epoch::sync::atomic::Ordering;
+//!
+//! let slot = Atomic::new(1u64);
+//! {
+//!     let guard = pin();
+//!     let old = slot.swap(Owned::new(2u64), Ordering::AcqRel, &guard);
+//!     // SAFETY: `old` was unlinked by the swap above and is retired exactly once; readers
+//!     // that still hold it are pinned, so it is freed only after they unpin.
+//!     unsafe { freeway_epoch::retire(&guard, old) };
+//!     // SAFETY: the slot is non-null and we are pinned.
+//!     assert_eq!(unsafe { *slot.load(Ordering::Acquire, &guard).deref() }, 2);
+//! }
+//! // Tear down: the slot is ours alone now.
+//! // SAFETY: no other thread can reach the slot.
+//! drop(unsafe { slot.into_owned() });
+//! ```
+
+#![warn(missing_docs)]
+
+pub use crossbeam_epoch::{
+    Atomic, Collector, CompareExchangeError, Guard, LocalHandle, Owned, Pointable, Pointer, Shared,
+    default_collector, is_pinned, pin, unprotected,
+};
+pub use crossbeam_utils::{Backoff, CachePadded};
+
+pub mod accounting;
+pub mod sync;
+
+/// Retires the object behind `ptr`: it is dropped and freed once no pinned thread can still hold
+/// a reference to it.
+///
+/// This, [`defer_drop`] and [`defer_unchecked`] are the workspace's one retirement path: the
+/// [`accounting`] counters see every object that goes through them.
+///
+/// With an [`unprotected`] guard the object is destroyed at once.
+///
+/// # Safety
+///
+/// - `ptr` is non-null and points to an object allocated by [`Owned`] (or `Box`), still live.
+/// - The object is unreachable for any thread that pins after this call: it has been unlinked
+///   from every shared location.
+/// - It is retired once, and nobody else frees it.
+/// - Its drop may run on any thread: `T` must be safe to drop from another thread (`T: Send`,
+///   or a type whose drop touches nothing thread-bound).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::{pin, Atomic, Owned, retire};
+/// use freeway_epoch::sync::atomic::Ordering;
+///
+/// let a = Atomic::new(String::from("old"));
+/// let guard = pin();
+/// let old = a.swap(Owned::new(String::from("new")), Ordering::AcqRel, &guard);
+/// // SAFETY: `old` is unlinked and retired once.
+/// unsafe { retire(&guard, old) };
+/// # drop(guard);
+/// # drop(unsafe { a.into_owned() });
+/// ```
+#[inline]
+pub unsafe fn retire<T>(guard: &Guard, ptr: Shared<'_, T>) {
+    accounting::note_retired();
+    let raw = ptr.as_raw() as *mut T;
+    // SAFETY: the caller guarantees the object is unlinked, live, allocated as a Box and retired
+    // once; the closure runs after every guard that could reach it has been dropped.
+    unsafe {
+        guard.defer_unchecked(move || {
+            drop(Box::from_raw(raw));
+            accounting::note_reclaimed();
+        })
+    }
+}
+
+/// Drops `value` once every thread that is pinned now has unpinned.
+///
+/// For values that other threads may still read through pointers they loaded while pinned (an
+/// `Arc` whose count must not drop early, a buffer still being copied from).
+///
+/// # Examples
+///
+/// ```
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, vec![1, 2, 3]);
+/// ```
+#[inline]
+pub fn defer_drop<T: Send + 'static>(guard: &Guard, value: T) {
+    accounting::note_retired();
+    guard.defer(move || {
+        drop(value);
+        accounting::note_reclaimed();
+    });
+}
+
+/// Runs `f` once every thread that is pinned now has unpinned; counted as one retired object.
+///
+/// # Safety
+///
+/// As [`Guard::defer_unchecked`]: `f` may run on any thread, and everything it touches must stay
+/// valid until it runs. In particular, whatever it frees must be unreachable to threads that pin
+/// after this call.
+///
+/// # Examples
+///
+/// ```
+/// let raw = Box::into_raw(Box::new(5u32));
+/// let guard = freeway_epoch::pin();
+/// // SAFETY: `raw` came from `Box::into_raw`, is freed exactly once, and nothing else uses it.
+/// unsafe { freeway_epoch::defer_unchecked(&guard, move || drop(Box::from_raw(raw))) };
+/// ```
+#[inline]
+pub unsafe fn defer_unchecked<F: FnOnce()>(guard: &Guard, f: F) {
+    accounting::note_retired();
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        guard.defer_unchecked(move || {
+            f();
+            accounting::note_reclaimed();
+        })
+    }
+}
+
+/// Drives reclamation forward: pins and flushes this thread `rounds` times.
+///
+/// Each round moves this thread's deferred garbage to the global queue, tries to advance the
+/// global epoch, and frees expired garbage. Garbage still sitting in *other* live threads' local
+/// bags is out of reach until those threads pin again or exit; garbage of threads that have
+/// exited is in the global queue and is reclaimed here. Call it with no guard of this thread
+/// live, or the epoch cannot advance.
+///
+/// Returns the accounting snapshot after the last round (all zeros without the `accounting`
+/// feature).
+///
+/// # Examples
+///
+/// ```
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, String::from("garbage"));
+/// drop(guard);
+/// freeway_epoch::reclaim(64);
+/// ```
+pub fn reclaim(rounds: usize) -> accounting::Counts {
+    for _ in 0..rounds {
+        let guard = pin();
+        guard.flush();
+    }
+    accounting::counts()
+}
+
+/// Drives reclamation (as [`reclaim`]) until no retired object is outstanding or `max_rounds`
+/// have run, and returns the number still outstanding.
+///
+/// Without the `accounting` feature nothing is counted and this returns `0` after one round.
+///
+/// # Examples
+///
+/// ```
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, 42u64);
+/// drop(guard);
+/// let _left = freeway_epoch::reclaim_until_quiescent(10_000);
+/// ```
+pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
+    let mut left = reclaim(1).outstanding();
+    let mut rounds = 1;
+    while left > 0 && rounds < max_rounds {
+        left = reclaim(8).outstanding();
+        rounds += 8;
+    }
+    left
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::sync::Arc;
+    use crate::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Bump(Arc<AtomicUsize>);
+    impl Drop for Bump {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn unprotected_retire_runs_at_once() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let a = Atomic::new(Bump(n.clone()));
+        // SAFETY: single-threaded; nothing else can see `a`.
+        unsafe {
+            let g = unprotected();
+            let p = a.swap(Shared::null(), Ordering::Relaxed, g);
+            retire(g, p);
+        }
+        assert_eq!(n.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn deferred_drop_waits_for_pins_then_runs_once() {
+        let n = Arc::new(AtomicUsize::new(0));
+        {
+            let g = pin();
+            defer_drop(&g, Bump(n.clone()));
+            // Our own pin is still live, so the epoch cannot have moved past it.
+            assert_eq!(n.load(Ordering::Relaxed), 0);
+        }
+        for _ in 0..10_000 {
+            if n.load(Ordering::Relaxed) == 1 {
+                break;
+            }
+            reclaim(4);
+        }
+        assert_eq!(n.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn defer_unchecked_runs_closure() {
+        let n = Arc::new(AtomicUsize::new(0));
+        let m = n.clone();
+        // SAFETY: the closure only touches an Arc it owns.
+        unsafe { defer_unchecked(unprotected(), move || drop(Bump(m))) };
+        assert_eq!(n.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn counts_outstanding_never_underflows() {
+        let c = accounting::Counts {
+            retired: 1,
+            reclaimed: 3,
+        };
+        assert_eq!(c.outstanding(), 0);
+    }
+
+    #[test]
+    fn nested_pins_are_cheap_and_pinned() {
+        let a = pin();
+        let b = pin();
+        assert!(is_pinned());
+        drop(a);
+        assert!(is_pinned());
+        drop(b);
+        assert!(!is_pinned());
+    }
+}

@@ -1,0 +1,145 @@
+//! The synchronisation facade: std normally, [loom] under `--cfg loom`.
+//!
+//! Every Freeway structure takes its atomics, [`cell::UnsafeCell`], [`Arc`], [`Mutex`],
+//! [`thread`] and [`hint::spin_loop`] from here, never from `std` directly, so that the very same
+//! algorithm text runs in a loom model. Under loom, crossbeam-epoch and crossbeam-utils are built
+//! in their loom mode as well (both `--cfg loom --cfg crossbeam_loom`), so pins, deferred
+//! destruction and backoff are modelled too.
+//!
+//! The std [`cell::UnsafeCell`] here carries loom's closure API (`with`, `with_mut`): loom needs
+//! to see every access to cell contents, and the closures are where it looks. In std builds the
+//! closures inline away.
+//!
+//! # Examples
+//!
+//! ```
+//! use freeway_epoch::sync::atomic::{AtomicUsize, Ordering};
+//! use freeway_epoch::sync::cell::UnsafeCell;
+//!
+//! let hits = AtomicUsize::new(0);
+//! hits.fetch_add(1, Ordering::Relaxed);
+//! assert_eq!(hits.load(Ordering::Relaxed), 1);
+//!
+//! let cell = UnsafeCell::new(5);
+//! // SAFETY: no other reference to the cell's contents exists.
+//! cell.with_mut(|p| unsafe { *p += 1 });
+//! // SAFETY: no writer exists any more.
+//! assert_eq!(cell.with(|p| unsafe { *p }), 6);
+//! ```
+
+#[cfg(not(loom))]
+pub use std::sync::{Arc, Mutex, MutexGuard};
+
+#[cfg(loom)]
+pub use loom::sync::{Arc, Mutex, MutexGuard};
+
+/// Threads: `std::thread` normally, `loom::thread` in a model.
+#[cfg(not(loom))]
+pub use std::thread;
+
+/// Threads: `std::thread` normally, `loom::thread` in a model.
+#[cfg(loom)]
+pub use loom::thread;
+
+/// Atomic types, fences and orderings.
+pub mod atomic {
+    #[cfg(not(loom))]
+    pub use std::sync::atomic::{
+        AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
+        Ordering, compiler_fence, fence,
+    };
+
+    #[cfg(loom)]
+    pub use loom::sync::atomic::{
+        AtomicBool, AtomicI64, AtomicIsize, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize,
+        Ordering, fence,
+    };
+
+    /// A compiler-only fence. loom has no compiler fences; in a model it is a no-op.
+    #[cfg(loom)]
+    pub fn compiler_fence(_order: Ordering) {}
+}
+
+/// Spin-loop hints.
+pub mod hint {
+    #[cfg(not(loom))]
+    pub use std::hint::spin_loop;
+
+    #[cfg(loom)]
+    pub use loom::hint::spin_loop;
+}
+
+/// Interior mutability with loom's closure API.
+pub mod cell {
+    #[cfg(loom)]
+    pub use loom::cell::UnsafeCell;
+
+    /// `std::cell::UnsafeCell` with loom's `with`/`with_mut` API.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_epoch::sync::cell::UnsafeCell;
+    ///
+    /// let cell = UnsafeCell::new([0u8; 4]);
+    /// // SAFETY: we hold the only reference.
+    /// cell.with_mut(|p| unsafe { (*p)[0] = 7 });
+    /// assert_eq!(cell.into_inner(), [7, 0, 0, 0]);
+    /// ```
+    #[cfg(not(loom))]
+    #[derive(Debug, Default)]
+    #[repr(transparent)]
+    pub struct UnsafeCell<T: ?Sized>(std::cell::UnsafeCell<T>);
+
+    #[cfg(not(loom))]
+    impl<T> UnsafeCell<T> {
+        /// Wraps `value`.
+        #[inline(always)]
+        pub const fn new(value: T) -> Self {
+            Self(std::cell::UnsafeCell::new(value))
+        }
+
+        /// Unwraps the value.
+        #[inline(always)]
+        pub fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    #[cfg(not(loom))]
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Runs `f` with a shared raw pointer to the contents.
+        #[inline(always)]
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Runs `f` with a unique raw pointer to the contents.
+        #[inline(always)]
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Runs `f` as a loom model under `cfg(loom)`, and once, directly, otherwise.
+///
+/// Lets a test be written once and run in both worlds.
+///
+/// # Examples
+///
+/// ```
+/// freeway_epoch::sync::model(|| {
+///     let t = freeway_epoch::sync::thread::spawn(|| 1 + 1);
+///     assert_eq!(t.join().unwrap(), 2);
+/// });
+/// ```
+pub fn model<F>(f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    #[cfg(loom)]
+    loom::model(f);
+    #[cfg(not(loom))]
+    f();
+}

@@ -1,0 +1,488 @@
+//! `cargo xtask bench`: runs the criterion benches and writes `docs/benchmarks.md` from
+//! criterion's own estimates.
+//!
+//! Naming convention the report relies on (the benches follow it):
+//! - criterion group id = `<structure>/<workload>`;
+//! - function id = the contender: `freeway …` for ours, `Mutex<…>`/`RwLock<…>` for the baseline,
+//!   anything else is a peer;
+//! - parameter = the thread count;
+//! - throughput = elements per iteration, so the estimate converts to operations per second.
+
+use crate::{Result, cargo, project_root};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One measured point: a contender in a group at a thread count.
+#[derive(Clone, Debug)]
+struct Point {
+    group: String,
+    contender: String,
+    threads: String,
+    /// Million operations per second at criterion's median estimate, and at its confidence bounds.
+    mops: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Point {
+    fn key(&self) -> String {
+        format!("{}/{}/{}", self.group, self.contender, self.threads)
+    }
+}
+
+pub(crate) fn run(args: &[String]) -> Result {
+    let mut full = false;
+    let mut group: Option<String> = None;
+    let mut threads: Option<String> = None;
+    let mut save: Option<String> = None;
+    let mut compare: Vec<String> = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--full" => full = true,
+            "--group" => group = Some(it.next().ok_or("--group needs a name")?.clone()),
+            "--threads" => threads = Some(it.next().ok_or("--threads needs a list")?.clone()),
+            "--save" => save = Some(it.next().ok_or("--save needs a name")?.clone()),
+            "--compare" => {
+                while let Some(n) = it.peek() {
+                    if n.starts_with('-') {
+                        break;
+                    }
+                    compare.push(it.next().unwrap().clone());
+                }
+                if compare.is_empty() || compare.len() > 2 {
+                    return Err("--compare takes one or two saved runs".into());
+                }
+            }
+            other => return Err(format!("bench: unknown argument {other}")),
+        }
+    }
+    if !compare.is_empty() {
+        return compare_runs(&compare);
+    }
+
+    let criterion_dir = project_root().join("target/criterion");
+    let _ = std::fs::remove_dir_all(&criterion_dir);
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "freeway-benches", "--benches"]);
+    if let Some(t) = &threads {
+        cmd.env("FREEWAY_BENCH_THREADS", t);
+    }
+    cmd.arg("--");
+    if let Some(g) = &group {
+        cmd.arg(format!("^{}/", regex_escape(g)));
+    }
+    if !full {
+        cmd.args([
+            "--warm-up-time",
+            "0.5",
+            "--measurement-time",
+            "1.5",
+            "--sample-size",
+            "10",
+            "--noplot",
+        ]);
+    }
+    crate::run(&mut cmd)?;
+
+    let points = collect(&criterion_dir)?;
+    if points.is_empty() {
+        return Err("criterion wrote no estimates".into());
+    }
+    let command = format!("cargo xtask bench {}", args.join(" "));
+    let report = render(&points, command.trim(), full);
+    let out = project_root().join("docs/benchmarks.md");
+    std::fs::write(&out, report).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", out.display());
+    let saved = save_run(save.as_deref().unwrap_or("last"), &points)?;
+    eprintln!("saved this run as {}", saved.display());
+    Ok(())
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+fn read_json(p: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Walks `target/criterion` for `new/benchmark.json` + `new/estimates.json` pairs.
+fn collect(dir: &Path) -> Result<Vec<Point>> {
+    let mut points = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == "new") {
+                    if let Some(pt) = point(&p)? {
+                        points.push(pt);
+                    }
+                } else if p.file_name().is_none_or(|n| n != "report") {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    points.sort_by_key(Point::key);
+    Ok(points)
+}
+
+fn point(new_dir: &Path) -> Result<Option<Point>> {
+    let (bj, ej) = (
+        new_dir.join("benchmark.json"),
+        new_dir.join("estimates.json"),
+    );
+    if !bj.is_file() || !ej.is_file() {
+        return Ok(None);
+    }
+    let b = read_json(&bj)?;
+    let e = read_json(&ej)?;
+    let elements = b["throughput"]["Elements"].as_f64().unwrap_or(1.0);
+    let med = &e["median"];
+    let ns = med["point_estimate"]
+        .as_f64()
+        .ok_or("estimate without median")?;
+    let ns_lo = med["confidence_interval"]["lower_bound"]
+        .as_f64()
+        .unwrap_or(ns);
+    let ns_hi = med["confidence_interval"]["upper_bound"]
+        .as_f64()
+        .unwrap_or(ns);
+    let mops = |t: f64| elements / t * 1e3;
+    Ok(Some(Point {
+        group: b["group_id"].as_str().unwrap_or("?").to_string(),
+        contender: b["function_id"].as_str().unwrap_or("?").to_string(),
+        threads: b["value_str"].as_str().unwrap_or("1").to_string(),
+        mops: mops(ns),
+        lo: mops(ns_hi),
+        hi: mops(ns_lo),
+    }))
+}
+
+fn is_ours(c: &str) -> bool {
+    c.starts_with("freeway")
+}
+
+fn is_baseline(c: &str) -> bool {
+    c.starts_with("Mutex") || c.starts_with("RwLock") || c.starts_with("crossbeam-epoch (raw)")
+}
+
+fn sh(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "{cpu}, {cores} cores; {}; {}",
+        sh("uname", &["-srm"]),
+        sh("rustc", &["--version"])
+    )
+}
+
+/// Versions of the crates the benches compare, read from `Cargo.lock`.
+fn versions() -> String {
+    let lock = std::fs::read_to_string(project_root().join("Cargo.lock")).unwrap_or_default();
+    let wanted = [
+        "crossbeam-epoch",
+        "crossbeam-queue",
+        "crossbeam-utils",
+        "concurrent-queue",
+        "scc",
+        "dashmap",
+        "papaya",
+        "arc-swap",
+        "seqlock",
+        "criterion",
+    ];
+    let mut found = Vec::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = \"") {
+            name = Some(n.trim_end_matches('"').to_string());
+        } else if let Some(v) = line.strip_prefix("version = \"")
+            && let Some(n) = name.take()
+            && wanted.contains(&n.as_str())
+        {
+            found.push(format!("{n} {}", v.trim_end_matches('"')));
+        }
+    }
+    found.join(", ")
+}
+
+fn by_group(points: &[Point]) -> BTreeMap<&str, Vec<&Point>> {
+    let mut m: BTreeMap<&str, Vec<&Point>> = BTreeMap::new();
+    for p in points {
+        m.entry(&p.group).or_default().push(p);
+    }
+    m
+}
+
+fn threads_sorted<'a>(ps: &[&'a Point]) -> Vec<&'a str> {
+    let mut t: Vec<&str> = ps.iter().map(|p| p.threads.as_str()).collect();
+    t.sort_by_key(|s| s.parse::<u64>().unwrap_or(u64::MAX));
+    t.dedup();
+    t
+}
+
+fn render(points: &[Point], command: &str, full: bool) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Freeway benchmark report\n");
+    let _ = writeln!(s, "- Machine: {}", machine());
+    let _ = writeln!(s, "- Crates: {}", versions());
+    let _ = writeln!(s, "- Command: `{command}`");
+    let _ = writeln!(
+        s,
+        "- Mode: {} (criterion median over samples; `lo–hi` is criterion's 95% confidence interval of that median)",
+        if full {
+            "full (criterion defaults)"
+        } else {
+            "quick (10 samples, 1.5 s measurement per point)"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- Each point runs all its threads together on one shared operation budget, so they overlap until the end. \
+         Figures are million operations per second; ratios are against the group's Mutex/RwLock baseline and against \
+         the best peer crate at the same thread count.\n"
+    );
+    let mut losses = Vec::new();
+    for (group, ps) in by_group(points) {
+        let threads = threads_sorted(&ps);
+        let _ = writeln!(s, "## {group}\n");
+        let mut head = "| contender |".to_string();
+        let mut rule = "|---|".to_string();
+        for t in &threads {
+            head += &format!(" {t} thr Mops/s (lo–hi) |");
+            rule += "---:|";
+        }
+        let _ = writeln!(s, "{head}\n{rule}");
+        let mut contenders: Vec<&str> = ps.iter().map(|p| p.contender.as_str()).collect();
+        contenders.sort_by_key(|c| (!is_ours(c), is_baseline(c), c.to_string()));
+        contenders.dedup();
+        let get = |c: &str, t: &str| ps.iter().find(|p| p.contender == c && p.threads == t);
+        for c in &contenders {
+            let mut row = format!("| {c} |");
+            for t in &threads {
+                match get(c, t) {
+                    Some(p) => row += &format!(" {:.2} ({:.2}–{:.2}) |", p.mops, p.lo, p.hi),
+                    None => row += " – |",
+                }
+            }
+            let _ = writeln!(s, "{row}");
+        }
+        // Ratios for our contenders.
+        for c in contenders.iter().filter(|c| is_ours(c)) {
+            let mut base_row = format!("| {c} ÷ baseline |");
+            let mut peer_row = format!("| {c} ÷ best peer |");
+            let mut any_base = false;
+            let mut any_peer = false;
+            for t in &threads {
+                let ours = get(c, t).map(|p| p.mops);
+                let base = ps
+                    .iter()
+                    .filter(|p| p.threads == *t && is_baseline(&p.contender))
+                    .map(|p| p.mops)
+                    .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+                let peer = ps
+                    .iter()
+                    .filter(|p| {
+                        p.threads == *t && !is_baseline(&p.contender) && !is_ours(&p.contender)
+                    })
+                    .max_by(|a, b| a.mops.total_cmp(&b.mops));
+                match (ours, base) {
+                    (Some(o), Some(b)) => {
+                        any_base = true;
+                        base_row += &format!(" {:.2}x |", o / b);
+                    }
+                    _ => base_row += " – |",
+                }
+                match (ours, peer) {
+                    (Some(o), Some(p)) => {
+                        any_peer = true;
+                        peer_row += &format!(" {:.2}x |", o / p.mops);
+                        if o < p.mops {
+                            losses.push(format!(
+                                "- **{group}**, {t} threads: {c} {o:.2} Mops/s vs {} {:.2} ({:.2}x)",
+                                p.contender,
+                                p.mops,
+                                o / p.mops
+                            ));
+                        }
+                    }
+                    _ => peer_row += " – |",
+                }
+            }
+            if any_base {
+                let _ = writeln!(s, "{base_row}");
+            }
+            if any_peer {
+                let _ = writeln!(s, "{peer_row}");
+            }
+        }
+        let svg = format!("bench/{}.svg", group.replace('/', "-"));
+        if project_root().join("docs").join(&svg).is_file() {
+            let _ = writeln!(s, "\n![{group}]({svg})");
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "## Where we lose\n");
+    if losses.is_empty() {
+        let _ = writeln!(
+            s,
+            "Nowhere in this run: every Freeway contender is at or above the best peer measured."
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "Every point in this run where a Freeway contender is below the best peer:\n"
+        );
+        for l in losses {
+            let _ = writeln!(s, "{l}");
+        }
+    }
+    s
+}
+
+fn runs_dir() -> PathBuf {
+    project_root().join("target/bench-runs")
+}
+
+fn save_run(name: &str, points: &[Point]) -> Result<PathBuf> {
+    let path = if name.contains('/') || name.ends_with(".json") {
+        PathBuf::from(name)
+    } else {
+        runs_dir().join(format!("{name}.json"))
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    let v: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            json!({"group": p.group, "contender": p.contender, "threads": p.threads,
+                   "mops": p.mops, "lo": p.lo, "hi": p.hi})
+        })
+        .collect();
+    let doc = json!({"machine": machine(), "crates": versions(), "points": v});
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap())
+        .map_err(|e| e.to_string())?;
+    if name != "last" {
+        let _ = std::fs::write(
+            runs_dir().join("last.json"),
+            serde_json::to_string_pretty(&doc).unwrap(),
+        );
+    }
+    Ok(path)
+}
+
+fn load_run(name: &str) -> Result<(String, Vec<Point>)> {
+    let path = if Path::new(name).is_file() {
+        PathBuf::from(name)
+    } else {
+        runs_dir().join(format!("{name}.json"))
+    };
+    let v = read_json(&path)?;
+    let pts = v["points"]
+        .as_array()
+        .ok_or_else(|| format!("{}: no points", path.display()))?
+        .iter()
+        .map(|p| Point {
+            group: p["group"].as_str().unwrap_or("").into(),
+            contender: p["contender"].as_str().unwrap_or("").into(),
+            threads: p["threads"].as_str().unwrap_or("").into(),
+            mops: p["mops"].as_f64().unwrap_or(0.0),
+            lo: p["lo"].as_f64().unwrap_or(0.0),
+            hi: p["hi"].as_f64().unwrap_or(0.0),
+        })
+        .collect();
+    Ok((v["machine"].as_str().unwrap_or("?").to_string(), pts))
+}
+
+/// Ratios B/A per benchmark; a change is marked only where the two confidence intervals are
+/// disjoint.
+fn compare_runs(names: &[String]) -> Result {
+    let (a_name, b_name) = match names {
+        [b] => ("last".to_string(), b.clone()),
+        [a, b] => (a.clone(), b.clone()),
+        _ => unreachable!(),
+    };
+    let (ma, a) = load_run(&a_name)?;
+    let (mb, b) = load_run(&b_name)?;
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmark comparison: {b_name} vs {a_name}\n");
+    let _ = writeln!(s, "- A = {a_name}: {ma}\n- B = {b_name}: {mb}\n");
+    let _ = writeln!(
+        s,
+        "| benchmark | A Mops/s | B Mops/s | B/A | verdict |\n|---|---:|---:|---:|---|"
+    );
+    let index: BTreeMap<String, &Point> = a.iter().map(|p| (p.key(), p)).collect();
+    for pb in &b {
+        let Some(pa) = index.get(&pb.key()) else {
+            continue;
+        };
+        let ratio = pb.mops / pa.mops;
+        let verdict = if pb.lo > pa.hi {
+            "faster"
+        } else if pb.hi < pa.lo {
+            "slower"
+        } else {
+            "no change (intervals overlap)"
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {:.2} | {:.2} | {ratio:.2}x | {verdict} |",
+            pb.key(),
+            pa.mops,
+            pb.mops
+        );
+    }
+    print!("{s}");
+    let out = runs_dir().join(format!(
+        "compare-{}-{}.md",
+        sanitize(&a_name),
+        sanitize(&b_name)
+    ));
+    std::fs::create_dir_all(runs_dir()).map_err(|e| e.to_string())?;
+    std::fs::write(&out, s).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
