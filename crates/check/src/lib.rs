@@ -1,6 +1,15 @@
 //! Freeway's test kit, shared by every structure's tests, the fuzz targets and the benches.
 //!
 //! - [`drops`]: a drop-counting value type that proves each element is dropped exactly once.
+//! - [`spec`] and [`models`]: sequential specifications (FIFO, bounded FIFO, LIFO, map, cell).
+//! - [`lin`]: history recording and a linearizability checker (Wing & Gong / Lowe, with
+//!   memoisation; P-compositional for maps).
+//! - [`stress`]: rounds of random concurrent operations, every history checked.
+//! - [`harness`]: the sequential differential runner and fuzz-input decoders, shared by the fuzz
+//!   targets and the corpus-replay tests.
+//! - [`strategies`]: proptest strategies for operation sequences.
+//!
+//! `docs/testing.md` says what the checker proves and what it does not.
 //!
 //! # Examples
 //!
@@ -15,3 +24,11 @@
 //! ```
 
 pub mod drops;
+pub mod harness;
+pub mod lin;
+pub mod models;
+pub mod spec;
+#[cfg(not(loom))]
+pub mod strategies;
+#[cfg(not(loom))]
+pub mod stress;

@@ -1,0 +1,272 @@
+//! Harnesses shared by tests and fuzz targets: the sequential differential runner and the
+//! decoders that turn fuzz bytes into operation sequences.
+//!
+//! A fuzz target is `decode + run_sequential` against the structure; the corpus-replay test of
+//! each crate calls the same two functions on the committed corpus, so a failing fuzz input
+//! replays as a plain stable test.
+//!
+//! # Examples
+//!
+//! ```
+//! use freeway_check::harness::{queue_ops, run_sequential};
+//! use freeway_check::models::{Fifo, QueueOp, QueueRet};
+//! use std::collections::VecDeque;
+//!
+//! let ops = queue_ops(&[0, 1, 0, 2, 0, 1, 1]);
+//! let mut real = VecDeque::new();
+//! run_sequential(Fifo::new(), &ops, |op| match op {
+//!     QueueOp::Push(v) => { real.push_back(*v); QueueRet::Push }
+//!     QueueOp::Pop => QueueRet::Pop(real.pop_front()),
+//! }).unwrap();
+//! ```
+
+use crate::models::{BoundedOp, CellOp, MapOp, QueueOp, StackOp};
+use crate::spec::Spec;
+
+/// Applies `ops` one by one to the model and, through `exec`, to the real structure, and
+/// compares every result.
+///
+/// # Errors
+///
+/// The first step whose results differ, with the operations before it.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::harness::run_sequential;
+/// use freeway_check::models::{Lifo, StackOp, StackRet};
+///
+/// let mut v = Vec::new();
+/// let r = run_sequential(Lifo::new(), &[StackOp::Push(1u16), StackOp::Pop], |op| match op {
+///     StackOp::Push(x) => { v.push(*x); StackRet::Push }
+///     StackOp::Pop => StackRet::Pop(v.pop()),
+/// });
+/// assert!(r.is_ok());
+/// ```
+pub fn run_sequential<S: Spec>(
+    mut model: S,
+    ops: &[S::Op],
+    mut exec: impl FnMut(&S::Op) -> S::Ret,
+) -> Result<(), String> {
+    for (i, op) in ops.iter().enumerate() {
+        let want = model.apply(op);
+        let got = exec(op);
+        if got != want {
+            let start = i.saturating_sub(10);
+            return Err(format!(
+                "step {i}: {op:?} returned {got:?}, the model says {want:?}\n  preceding ops: {:?}\n  model now: {model:?}",
+                &ops[start..i]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A decoder of fuzz input: reads numbers from the front; past the end every read is zero.
+///
+/// # Examples
+///
+/// ```
+/// let mut b = freeway_check::harness::Bytes::new(&[1, 2, 3]);
+/// assert_eq!(b.u8(), 1);
+/// assert_eq!(b.u16(), 0x0302);
+/// assert!(b.is_empty());
+/// assert_eq!(b.u8(), 0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Bytes<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    /// A decoder over `data`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(freeway_check::harness::Bytes::new(&[]).is_empty());
+    /// ```
+    pub fn new(data: &'a [u8]) -> Self {
+        Self { data }
+    }
+
+    /// Whether all input is consumed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!freeway_check::harness::Bytes::new(&[0]).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The next byte (0 past the end).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_check::harness::Bytes::new(&[9]).u8(), 9);
+    /// ```
+    pub fn u8(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    /// The next two bytes, little-endian.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_check::harness::Bytes::new(&[1, 1]).u16(), 257);
+    /// ```
+    pub fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+
+    /// The next eight bytes, little-endian.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_check::harness::Bytes::new(&[1]).u64(), 1);
+    /// ```
+    pub fn u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        for x in &mut b {
+            *x = self.u8();
+        }
+        u64::from_le_bytes(b)
+    }
+
+    /// A number in `0..n` from one byte (`n` ≤ 256 gives every value a chance).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_check::harness::Bytes::new(&[7]).below(5), 2);
+    /// ```
+    pub fn below(&mut self, n: u64) -> u64 {
+        u64::from(self.u8()) % n.max(1)
+    }
+}
+
+/// Queue operations: a selector byte (even: push of the next `u16`, odd: pop).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::QueueOp;
+/// assert_eq!(freeway_check::harness::queue_ops(&[0, 5, 0, 1]), vec![QueueOp::Push(5), QueueOp::Pop]);
+/// ```
+pub fn queue_ops(data: &[u8]) -> Vec<QueueOp<u16>> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        ops.push(if b.u8().is_multiple_of(2) {
+            QueueOp::Push(b.u16())
+        } else {
+            QueueOp::Pop
+        });
+    }
+    ops
+}
+
+/// Bounded-queue operations: selector byte mod 3 (push, force_push of the next `u16`, pop).
+/// Pick the capacity from the input too, e.g. `1 + data[0] % 16`, and decode the rest.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::BoundedOp;
+/// assert_eq!(freeway_check::harness::bounded_ops(&[2]), vec![BoundedOp::Pop]);
+/// ```
+pub fn bounded_ops(data: &[u8]) -> Vec<BoundedOp<u16>> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        ops.push(match b.u8() % 3 {
+            0 => BoundedOp::Push(b.u16()),
+            1 => BoundedOp::ForcePush(b.u16()),
+            _ => BoundedOp::Pop,
+        });
+    }
+    ops
+}
+
+/// Stack operations: a selector byte (even: push of the next `u16`, odd: pop).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::StackOp;
+/// assert_eq!(freeway_check::harness::stack_ops(&[1]), vec![StackOp::Pop]);
+/// ```
+pub fn stack_ops(data: &[u8]) -> Vec<StackOp<u16>> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        ops.push(if b.u8().is_multiple_of(2) {
+            StackOp::Push(b.u16())
+        } else {
+            StackOp::Pop
+        });
+    }
+    ops
+}
+
+/// Map operations over 16 keys: selector byte mod 5, then a key byte and a value byte.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::MapOp;
+/// assert_eq!(freeway_check::harness::map_ops(&[1, 3, 9]), vec![MapOp::Insert(3, 9)]);
+/// ```
+pub fn map_ops(data: &[u8]) -> Vec<MapOp> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        let sel = b.u8() % 5;
+        let k = b.below(16);
+        ops.push(match sel {
+            0 => MapOp::Get(k),
+            1 => MapOp::Insert(k, u64::from(b.u8())),
+            2 => MapOp::Remove(k),
+            3 => MapOp::Update(k, u64::from(b.u8())),
+            _ => MapOp::GetOrInsert(k, u64::from(b.u8())),
+        });
+    }
+    ops
+}
+
+/// Cell operations over the values `0..8` (so that compare-exchange succeeds often): selector
+/// byte mod 4 (load, store, swap, compare-exchange).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::CellOp;
+/// assert_eq!(freeway_check::harness::cell_ops(&[0, 2, 5]), vec![CellOp::Load, CellOp::Swap(5)]);
+/// ```
+pub fn cell_ops(data: &[u8]) -> Vec<CellOp<u16>> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    while !b.is_empty() {
+        ops.push(match b.u8() % 4 {
+            0 => CellOp::Load,
+            1 => CellOp::Store(b.below(8) as u16),
+            2 => CellOp::Swap(b.below(8) as u16),
+            _ => CellOp::CompareExchange {
+                current: b.below(8) as u16,
+                new: b.below(8) as u16,
+            },
+        });
+    }
+    ops
+}

@@ -1,0 +1,419 @@
+//! Sequential models of Freeway's structures: FIFO queue, bounded FIFO queue, LIFO stack, map and
+//! atomic cell (also the seqlock's model: `Load` and `Store`).
+//!
+//! # Examples
+//!
+//! ```
+//! use freeway_check::models::{BoundedFifo, BoundedOp, BoundedRet};
+//! use freeway_check::spec::Spec;
+//!
+//! let mut q = BoundedFifo::new(1);
+//! assert_eq!(q.apply(&BoundedOp::Push(1)), BoundedRet::Push(Ok(())));
+//! assert_eq!(q.apply(&BoundedOp::Push(2)), BoundedRet::Push(Err(2)));
+//! assert_eq!(q.apply(&BoundedOp::ForcePush(3)), BoundedRet::ForcePush(Some(1)));
+//! assert_eq!(q.apply(&BoundedOp::Pop), BoundedRet::Pop(Some(3)));
+//! ```
+
+use crate::spec::Spec;
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Values the models can hold.
+pub trait Value: Clone + Debug + Eq + Hash + Send + Sync {}
+impl<T: Clone + Debug + Eq + Hash + Send + Sync> Value for T {}
+
+/// An operation on a queue.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QueueOp<T> {
+    /// `push(value)`.
+    Push(T),
+    /// `pop()`.
+    Pop,
+}
+
+/// The result of a [`QueueOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QueueRet<T> {
+    /// `push` returned.
+    Push,
+    /// `pop` returned this.
+    Pop(Option<T>),
+}
+
+/// An unbounded FIFO queue.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{Fifo, QueueOp, QueueRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut q = Fifo::new();
+/// q.apply(&QueueOp::Push('a'));
+/// q.apply(&QueueOp::Push('b'));
+/// assert_eq!(q.apply(&QueueOp::Pop), QueueRet::Pop(Some('a')));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Fifo<T> {
+    items: VecDeque<T>,
+}
+
+impl<T> Fifo<T> {
+    /// An empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _q = freeway_check::models::Fifo::<u8>::new();
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            items: VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Value> Spec for Fifo<T> {
+    type Op = QueueOp<T>;
+    type Ret = QueueRet<T>;
+    fn apply(&mut self, op: &QueueOp<T>) -> QueueRet<T> {
+        match op {
+            QueueOp::Push(v) => {
+                self.items.push_back(v.clone());
+                QueueRet::Push
+            }
+            QueueOp::Pop => QueueRet::Pop(self.items.pop_front()),
+        }
+    }
+}
+
+/// An operation on a bounded queue.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BoundedOp<T> {
+    /// `push(value)`: fails with the value when full.
+    Push(T),
+    /// `force_push(value)`: evicts the oldest when full.
+    ForcePush(T),
+    /// `pop()`.
+    Pop,
+}
+
+/// The result of a [`BoundedOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BoundedRet<T> {
+    /// What `push` returned.
+    Push(Result<(), T>),
+    /// What `force_push` returned (the evicted value).
+    ForcePush(Option<T>),
+    /// What `pop` returned.
+    Pop(Option<T>),
+}
+
+/// A bounded FIFO queue.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{BoundedFifo, BoundedOp, BoundedRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut q = BoundedFifo::<u8>::new(2);
+/// assert_eq!(q.apply(&BoundedOp::Pop), BoundedRet::Pop(None));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BoundedFifo<T> {
+    capacity: usize,
+    items: VecDeque<T>,
+}
+
+impl<T> BoundedFifo<T> {
+    /// An empty queue holding at most `capacity` values.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _q = freeway_check::models::BoundedFifo::<u8>::new(4);
+    /// ```
+    pub fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "BoundedFifo capacity must be non-zero");
+        Self {
+            capacity,
+            items: VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Value> Spec for BoundedFifo<T> {
+    type Op = BoundedOp<T>;
+    type Ret = BoundedRet<T>;
+    fn apply(&mut self, op: &BoundedOp<T>) -> BoundedRet<T> {
+        match op {
+            BoundedOp::Push(v) => {
+                if self.items.len() == self.capacity {
+                    BoundedRet::Push(Err(v.clone()))
+                } else {
+                    self.items.push_back(v.clone());
+                    BoundedRet::Push(Ok(()))
+                }
+            }
+            BoundedOp::ForcePush(v) => {
+                let evicted = if self.items.len() == self.capacity {
+                    self.items.pop_front()
+                } else {
+                    None
+                };
+                self.items.push_back(v.clone());
+                BoundedRet::ForcePush(evicted)
+            }
+            BoundedOp::Pop => BoundedRet::Pop(self.items.pop_front()),
+        }
+    }
+}
+
+/// An operation on a stack.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StackOp<T> {
+    /// `push(value)`.
+    Push(T),
+    /// `pop()`.
+    Pop,
+}
+
+/// The result of a [`StackOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StackRet<T> {
+    /// `push` returned.
+    Push,
+    /// `pop` returned this.
+    Pop(Option<T>),
+}
+
+/// A LIFO stack.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{Lifo, StackOp, StackRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut s = Lifo::new();
+/// s.apply(&StackOp::Push(1));
+/// s.apply(&StackOp::Push(2));
+/// assert_eq!(s.apply(&StackOp::Pop), StackRet::Pop(Some(2)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Lifo<T> {
+    items: Vec<T>,
+}
+
+impl<T> Lifo<T> {
+    /// An empty stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _s = freeway_check::models::Lifo::<u8>::new();
+    /// ```
+    pub fn new() -> Self {
+        Self { items: Vec::new() }
+    }
+}
+
+impl<T: Value> Spec for Lifo<T> {
+    type Op = StackOp<T>;
+    type Ret = StackRet<T>;
+    fn apply(&mut self, op: &StackOp<T>) -> StackRet<T> {
+        match op {
+            StackOp::Push(v) => {
+                self.items.push(v.clone());
+                StackRet::Push
+            }
+            StackOp::Pop => StackRet::Pop(self.items.pop()),
+        }
+    }
+}
+
+/// An operation on a `u64 -> u64` map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MapOp {
+    /// `get(key)`.
+    Get(u64),
+    /// `insert(key, value)`.
+    Insert(u64, u64),
+    /// `remove(key)`.
+    Remove(u64),
+    /// `update(key, |old| old.wrapping_add(delta))`.
+    Update(u64, u64),
+    /// `get_or_insert_with(key, || value)`.
+    GetOrInsert(u64, u64),
+}
+
+impl MapOp {
+    /// The key the operation touches (for per-key, P-compositional checking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_check::models::MapOp::Insert(3, 9).key(), 3);
+    /// ```
+    pub fn key(&self) -> u64 {
+        match *self {
+            MapOp::Get(k)
+            | MapOp::Insert(k, _)
+            | MapOp::Remove(k)
+            | MapOp::Update(k, _)
+            | MapOp::GetOrInsert(k, _) => k,
+        }
+    }
+}
+
+/// The result of a [`MapOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MapRet {
+    /// The value found.
+    Get(Option<u64>),
+    /// The value replaced.
+    Insert(Option<u64>),
+    /// The value removed.
+    Remove(Option<u64>),
+    /// The new value; `None` when the key was absent (nothing inserted).
+    Update(Option<u64>),
+    /// The value present after the call.
+    GetOrInsert(u64),
+}
+
+/// A `u64 -> u64` map.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{MapModel, MapOp, MapRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut m = MapModel::new();
+/// assert_eq!(m.apply(&MapOp::Insert(1, 10)), MapRet::Insert(None));
+/// assert_eq!(m.apply(&MapOp::Update(1, 5)), MapRet::Update(Some(15)));
+/// assert_eq!(m.apply(&MapOp::Remove(1)), MapRet::Remove(Some(15)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct MapModel {
+    entries: BTreeMap<u64, u64>,
+}
+
+impl MapModel {
+    /// An empty map.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _m = freeway_check::models::MapModel::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Spec for MapModel {
+    type Op = MapOp;
+    type Ret = MapRet;
+    fn apply(&mut self, op: &MapOp) -> MapRet {
+        match *op {
+            MapOp::Get(k) => MapRet::Get(self.entries.get(&k).copied()),
+            MapOp::Insert(k, v) => MapRet::Insert(self.entries.insert(k, v)),
+            MapOp::Remove(k) => MapRet::Remove(self.entries.remove(&k)),
+            MapOp::Update(k, d) => MapRet::Update(self.entries.get_mut(&k).map(|v| {
+                *v = v.wrapping_add(d);
+                *v
+            })),
+            MapOp::GetOrInsert(k, v) => MapRet::GetOrInsert(*self.entries.entry(k).or_insert(v)),
+        }
+    }
+}
+
+/// An operation on an atomic cell (also a seqlock: `Load` is `read`, `Store` is `store`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CellOp<T> {
+    /// `load()`.
+    Load,
+    /// `store(value)`.
+    Store(T),
+    /// `swap(value)`.
+    Swap(T),
+    /// `compare_exchange(current, new)`.
+    CompareExchange {
+        /// The expected value.
+        current: T,
+        /// The value to install.
+        new: T,
+    },
+}
+
+/// The result of a [`CellOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CellRet<T> {
+    /// The value loaded.
+    Load(T),
+    /// `store` returned.
+    Store,
+    /// The value replaced.
+    Swap(T),
+    /// `Ok(previous)` on success, `Err(actual)` on failure.
+    CompareExchange(Result<T, T>),
+}
+
+/// An atomic cell holding one value.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{CellModel, CellOp, CellRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut c = CellModel::new(0);
+/// assert_eq!(c.apply(&CellOp::CompareExchange { current: 0, new: 1 }), CellRet::CompareExchange(Ok(0)));
+/// assert_eq!(c.apply(&CellOp::CompareExchange { current: 0, new: 2 }), CellRet::CompareExchange(Err(1)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CellModel<T> {
+    value: T,
+}
+
+impl<T> CellModel<T> {
+    /// A cell holding `initial`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _c = freeway_check::models::CellModel::new(7u8);
+    /// ```
+    pub fn new(initial: T) -> Self {
+        Self { value: initial }
+    }
+}
+
+impl<T: Value> Spec for CellModel<T> {
+    type Op = CellOp<T>;
+    type Ret = CellRet<T>;
+    fn apply(&mut self, op: &CellOp<T>) -> CellRet<T> {
+        match op {
+            CellOp::Load => CellRet::Load(self.value.clone()),
+            CellOp::Store(v) => {
+                self.value = v.clone();
+                CellRet::Store
+            }
+            CellOp::Swap(v) => CellRet::Swap(std::mem::replace(&mut self.value, v.clone())),
+            CellOp::CompareExchange { current, new } => {
+                if self.value == *current {
+                    CellRet::CompareExchange(Ok(std::mem::replace(&mut self.value, new.clone())))
+                } else {
+                    CellRet::CompareExchange(Err(self.value.clone()))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The checker must reject each kind of violation and accept linearizable histories.
+#![cfg(not(loom))]
+
+use freeway_check::lin::{Event, History, check, check_partitioned};
+use freeway_check::models::*;
+use freeway_check::stress::{StressConfig, stress};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+fn e<O, R>(thread: usize, op: O, ret: R, call: u64, returned: u64) -> Event<O, R> {
+    Event {
+        thread,
+        op,
+        ret,
+        call,
+        returned,
+    }
+}
+
+#[test]
+fn rejects_lost_update() {
+    // Two increments (CAS 0->1 both succeed) on a cell: one update is lost.
+    let h = History::from_events(vec![
+        e(
+            0,
+            CellOp::CompareExchange {
+                current: 0u16,
+                new: 1,
+            },
+            CellRet::CompareExchange(Ok(0)),
+            0,
+            10,
+        ),
+        e(
+            1,
+            CellOp::CompareExchange { current: 0, new: 1 },
+            CellRet::CompareExchange(Ok(0)),
+            1,
+            11,
+        ),
+    ]);
+    let err = check(&CellModel::new(0), &h).unwrap_err();
+    assert_eq!(err.total, 2);
+    assert_eq!(err.linearized, 1);
+    assert_eq!(err.stuck.len(), 1, "{err}");
+}
+
+#[test]
+fn rejects_fifo_violation() {
+    // push 1 completes before push 2 starts, yet a later pop returns 2 first.
+    let h = History::from_events(vec![
+        e(0, QueueOp::Push(1u16), QueueRet::Push, 0, 1),
+        e(0, QueueOp::Push(2), QueueRet::Push, 2, 3),
+        e(1, QueueOp::Pop, QueueRet::Pop(Some(2)), 4, 5),
+    ]);
+    let err = check(&Fifo::new(), &h).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Pop"), "{text}");
+}
+
+#[test]
+fn rejects_value_popped_twice() {
+    let h = History::from_events(vec![
+        e(0, QueueOp::Push(7u16), QueueRet::Push, 0, 1),
+        e(1, QueueOp::Pop, QueueRet::Pop(Some(7)), 2, 6),
+        e(2, QueueOp::Pop, QueueRet::Pop(Some(7)), 3, 7),
+    ]);
+    assert!(check(&Fifo::new(), &h).is_err());
+    // The same with a stack.
+    let h = History::from_events(vec![
+        e(0, StackOp::Push(7u16), StackRet::Push, 0, 1),
+        e(1, StackOp::Pop, StackRet::Pop(Some(7)), 2, 6),
+        e(2, StackOp::Pop, StackRet::Pop(Some(7)), 3, 7),
+    ]);
+    assert!(check(&Lifo::new(), &h).is_err());
+}
+
+#[test]
+fn rejects_stale_read_after_completed_write() {
+    let h = History::from_events(vec![
+        e(0, CellOp::Store(5u16), CellRet::Store, 0, 2),
+        e(1, CellOp::Load, CellRet::Load(0), 3, 4),
+    ]);
+    assert!(check(&CellModel::new(0), &h).is_err());
+    // Overlapping, the old value is fine.
+    let h = History::from_events(vec![
+        e(0, CellOp::Store(5u16), CellRet::Store, 0, 4),
+        e(1, CellOp::Load, CellRet::Load(0), 3, 5),
+    ]);
+    check(&CellModel::new(0), &h).unwrap();
+}
+
+#[test]
+fn rejects_pop_empty_when_a_value_was_certainly_there() {
+    let h = History::from_events(vec![
+        e(0, QueueOp::Push(1u16), QueueRet::Push, 0, 1),
+        e(1, QueueOp::Pop, QueueRet::Pop(None), 2, 3),
+    ]);
+    assert!(check(&Fifo::new(), &h).is_err());
+}
+
+#[test]
+fn accepts_concurrent_reorderings() {
+    // Two overlapping pushes may linearize in either order.
+    let h = History::from_events(vec![
+        e(0, QueueOp::Push(1u16), QueueRet::Push, 0, 10),
+        e(1, QueueOp::Push(2), QueueRet::Push, 1, 9),
+        e(2, QueueOp::Pop, QueueRet::Pop(Some(2)), 11, 12),
+        e(2, QueueOp::Pop, QueueRet::Pop(Some(1)), 13, 14),
+        e(2, QueueOp::Pop, QueueRet::Pop(None), 15, 16),
+    ]);
+    check(&Fifo::new(), &h).unwrap();
+    // A bounded queue that was full for an overlapping push.
+    let h = History::from_events(vec![
+        e(0, BoundedOp::Push(1u16), BoundedRet::Push(Ok(())), 0, 1),
+        e(1, BoundedOp::Push(2), BoundedRet::Push(Err(2)), 2, 6),
+        e(0, BoundedOp::Pop, BoundedRet::Pop(Some(1)), 3, 5),
+    ]);
+    check(&BoundedFifo::new(1), &h).unwrap();
+}
+
+#[test]
+fn map_partitions_name_the_failing_key() {
+    let h = History::from_events(vec![
+        e(0, MapOp::Insert(1, 5), MapRet::Insert(None), 0, 1),
+        e(0, MapOp::Insert(2, 6), MapRet::Insert(None), 2, 3),
+        e(1, MapOp::Get(2), MapRet::Get(Some(7)), 4, 5),
+        e(1, MapOp::Get(1), MapRet::Get(Some(5)), 6, 7),
+    ]);
+    let err = check_partitioned(&MapModel::new(), &h, |op| op.key()).unwrap_err();
+    assert_eq!(err.partition.as_deref(), Some("2"));
+    assert!(check(&MapModel::new(), &h).is_err());
+}
+
+/// A queue that sometimes hands out the second-oldest element: `run_concurrent` must catch it.
+struct SloppyQueue {
+    items: Mutex<VecDeque<u64>>,
+    pops: AtomicU64,
+}
+
+#[test]
+fn stress_catches_a_broken_queue() {
+    let cfg = StressConfig {
+        threads: 3,
+        ops_per_thread: 200,
+        rounds: 200,
+        time_limit: Duration::from_secs(10),
+        ..StressConfig::default()
+    };
+    let r = stress(
+        &cfg,
+        Fifo::new(),
+        || SloppyQueue {
+            items: Mutex::new(VecDeque::new()),
+            pops: AtomicU64::new(0),
+        },
+        |rng, t| {
+            if rng.chance(0.55) {
+                QueueOp::Push(((t as u64) << 32) | rng.below(1 << 20))
+            } else {
+                QueueOp::Pop
+            }
+        },
+        |q, op| match op {
+            QueueOp::Push(v) => {
+                q.items.lock().unwrap().push_back(*v);
+                QueueRet::Push
+            }
+            QueueOp::Pop => {
+                let mut items = q.items.lock().unwrap();
+                let n = q.pops.fetch_add(1, Ordering::Relaxed);
+                if n % 17 == 16 && items.len() >= 2 {
+                    QueueRet::Pop(items.remove(1))
+                } else {
+                    QueueRet::Pop(items.pop_front())
+                }
+            }
+        },
+    );
+    let err = r.expect_err("the broken queue must be caught");
+    assert!(err.contains("not linearizable"), "{err}");
+    assert!(err.contains("seed"), "{err}");
+}
+
+#[test]
+fn stress_accepts_a_correct_queue() {
+    let cfg = StressConfig {
+        rounds: 5,
+        ..StressConfig::default()
+    };
+    let report = stress(
+        &cfg,
+        Fifo::new(),
+        || Mutex::new(VecDeque::new()),
+        |rng, t| {
+            if rng.chance(0.5) {
+                QueueOp::Push(((t as u64) << 32) | rng.below(1 << 20))
+            } else {
+                QueueOp::Pop
+            }
+        },
+        |q, op| match op {
+            QueueOp::Push(v) => {
+                q.lock().unwrap().push_back(*v);
+                QueueRet::Push
+            }
+            QueueOp::Pop => QueueRet::Pop(q.lock().unwrap().pop_front()),
+        },
+    )
+    .unwrap();
+    assert_eq!(report.rounds, 5);
+    assert_eq!(report.operations, 5 * 3 * 300);
+}
+
+#[test]
+fn a_few_thousand_operations_check_quickly() {
+    // 4 threads x 1000 ops through a correct queue, checked once; the time is printed for the
+    // record (speed is measured properly by the `check` bench).
+    let cfg = StressConfig {
+        threads: 4,
+        ops_per_thread: 1000,
+        rounds: 1,
+        ..StressConfig::default()
+    };
+    let t = Instant::now();
+    stress(
+        &cfg,
+        Fifo::new(),
+        || Mutex::new(VecDeque::new()),
+        |rng, t| {
+            if rng.chance(0.5) {
+                QueueOp::Push(((t as u64) << 32) | rng.below(1 << 20))
+            } else {
+                QueueOp::Pop
+            }
+        },
+        |q, op| match op {
+            QueueOp::Push(v) => {
+                q.lock().unwrap().push_back(*v);
+                QueueRet::Push
+            }
+            QueueOp::Pop => QueueRet::Pop(q.lock().unwrap().pop_front()),
+        },
+    )
+    .unwrap();
+    eprintln!(
+        "4000 queue operations recorded and checked in {:?}",
+        t.elapsed()
+    );
+}
