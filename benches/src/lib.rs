@@ -31,6 +31,8 @@
 //! assert!(t.as_nanos() > 0);
 //! ```
 
+pub mod alloc;
+
 use freeway_epoch::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};

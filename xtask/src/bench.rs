@@ -66,6 +66,7 @@ pub(crate) fn run(args: &[String]) -> Result {
 
     let criterion_dir = project_root().join("target/criterion");
     let _ = std::fs::remove_dir_all(&criterion_dir);
+    let _ = std::fs::remove_file(project_root().join("target/bench-memory.md"));
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "freeway-benches", "--benches"]);
     if let Some(t) = &threads {
@@ -92,14 +93,113 @@ pub(crate) fn run(args: &[String]) -> Result {
     if points.is_empty() {
         return Err("criterion wrote no estimates".into());
     }
+    draw_charts(&points)?;
     let command = format!("cargo xtask bench {}", args.join(" "));
-    let report = render(&points, command.trim(), full);
+    let memory = read_memory();
+    let mut report = render(&points, command.trim(), full);
+    report += &memory;
+    update_readme(&points)?;
     let out = project_root().join("docs/benchmarks.md");
     std::fs::write(&out, report).map_err(|e| e.to_string())?;
     eprintln!("wrote {}", out.display());
     let saved = save_run(save.as_deref().unwrap_or("last"), &points)?;
     eprintln!("saved this run as {}", saved.display());
     Ok(())
+}
+
+/// One SVG per group under `docs/bench/`.
+fn draw_charts(points: &[Point]) -> Result {
+    let dir = project_root().join("docs/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for (group, ps) in by_group(points) {
+        let mut names: Vec<&str> = ps.iter().map(|p| p.contender.as_str()).collect();
+        names.sort_by_key(|c| (!is_ours(c), is_baseline(c), c.to_string()));
+        names.dedup();
+        let series: Vec<crate::plot::Series> = names
+            .iter()
+            .map(|n| {
+                let mut pts: Vec<(f64, f64)> = ps
+                    .iter()
+                    .filter(|p| p.contender == *n)
+                    .filter_map(|p| p.threads.parse::<f64>().ok().map(|t| (t, p.mops)))
+                    .collect();
+                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                crate::plot::Series {
+                    name: n.to_string(),
+                    points: pts,
+                }
+            })
+            .collect();
+        let path = dir.join(format!("{}.svg", group.replace('/', "-")));
+        crate::plot::chart(&path, group, &series)?;
+    }
+    Ok(())
+}
+
+/// The memory bench's table (`target/bench-memory.md`, written by `benches/benches/memory.rs`),
+/// if it ran.
+fn read_memory() -> String {
+    match std::fs::read_to_string(project_root().join("target/bench-memory.md")) {
+        Ok(t) => format!("\n{t}"),
+        Err(_) => String::new(),
+    }
+}
+
+/// Rewrites the headline table between `<!-- bench:start -->` and `<!-- bench:end -->` in the
+/// README: every Freeway contender against its baseline and best peer at 2 and 4 threads.
+fn update_readme(points: &[Point]) -> Result {
+    let path = project_root().join("README.md");
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let (Some(a), Some(b)) = (
+        text.find("<!-- bench:start -->"),
+        text.find("<!-- bench:end -->"),
+    ) else {
+        return Ok(());
+    };
+    let mut t = String::from(
+        "<!-- bench:start -->\n| workload | Freeway contender | threads | Mops/s | ÷ baseline | ÷ best peer (which) |\n|---|---|---:|---:|---:|---|\n",
+    );
+    for (group, ps) in by_group(points) {
+        for th in ["2", "4"] {
+            for p in ps
+                .iter()
+                .filter(|p| is_ours(&p.contender) && p.threads == th)
+            {
+                let base = ps
+                    .iter()
+                    .filter(|q| q.threads == th && is_baseline(&q.contender))
+                    .map(|q| q.mops)
+                    .fold(f64::NAN, f64::max);
+                let peer = ps
+                    .iter()
+                    .filter(|q| {
+                        q.threads == th && !is_baseline(&q.contender) && !is_ours(&q.contender)
+                    })
+                    .max_by(|x, y| x.mops.total_cmp(&y.mops));
+                let fmt_ratio = |r: f64| {
+                    if r.is_nan() {
+                        "–".to_string()
+                    } else {
+                        format!("{r:.2}x")
+                    }
+                };
+                let _ = writeln!(
+                    t,
+                    "| {group} | {} | {th} | {:.1} | {} | {} |",
+                    p.contender,
+                    p.mops,
+                    fmt_ratio(p.mops / base),
+                    peer.map_or("–".to_string(), |q| format!(
+                        "{:.2}x ({})",
+                        p.mops / q.mops,
+                        q.contender
+                    )),
+                );
+            }
+        }
+    }
+    let new = format!("{}{}{}", &text[..a], t, &text[b..]);
+    std::fs::write(&path, new).map_err(|e| e.to_string())
 }
 
 fn regex_escape(s: &str) -> String {

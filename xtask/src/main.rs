@@ -9,6 +9,7 @@
 //! ```
 
 mod bench;
+mod plot;
 
 use std::env;
 use std::path::{Path, PathBuf};
