@@ -409,7 +409,13 @@ fn asan() -> Result {
     cmd.env("RUSTFLAGS", "-Zsanitizer=address")
         .env("ASAN_OPTIONS", "detect_leaks=0")
         .env("CARGO_TARGET_DIR", "target/asan")
-        .args(["+nightly", "test", "--target", "x86_64-unknown-linux-gnu"]);
+        .args([
+            "+nightly",
+            "test",
+            "--no-fail-fast",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ]);
     let mut any = false;
     for (_, pkg) in crates_with("tests/stress.rs") {
         cmd.args(["-p", &pkg]);
