@@ -1,0 +1,1009 @@
+//! The unsafe core of the map: open-addressed tables of atomic entry pointers, linked into a
+//! chain while a resize is under way.
+//!
+//! Every `unsafe` block of the crate lives in this module. The public wrapper in `lib.rs` hashes
+//! keys with the user's `BuildHasher`, checks nothing else, and hands out the `&'g` references this
+//! module returns.
+//!
+//! # Sources
+//!
+//! The design follows Cliff Click's non-blocking hash table (*A Lock-Free Wait-Free Hash Table*,
+//! talk at Stanford EE380 and JavaOne, 2007): open addressing with a slot claimed for one key
+//! for the life of a table, tombstones that stay until the next resize, and a resize that freezes
+//! old slots one by one and copies them into the next table while every other thread keeps
+//! working. From Maier, Sanders and Dementiev (*Concurrent Hash Tables: Fast and General?(!)*,
+//! PPoPP 2016) it takes the cooperative migration by chunks claimed with a fetch-and-add, and
+//! from papaya's design notes (Ibraheem Ahmed, 2024) the boxed immutable entries (so that `&V`
+//! handed to a reader stays valid under its guard) and the wait on a slot that is being moved.
+//!
+//! # Slots
+//!
+//! A table is an array of `Atomic<Entry<K, V>>`. An entry is a boxed, immutable
+//! `(hash, key, value)`; a write never changes an entry in place, it swings the slot's pointer to
+//! a new entry and retires the old one through `freeway_epoch`. The pointer's low tag bits
+//! (entries are 8-aligned) encode the slot state:
+//!
+//! | pointer  | tag      | state    | meaning                                                     | next states     |
+//! |----------|----------|----------|-------------------------------------------------------------|-----------------|
+//! | null     | 0        | EMPTY    | never claimed in this table; ends every probe chain         | LIVE, SEALED    |
+//! | non-null | 0        | LIVE     | the current entry of its key                                | LIVE, TOMB, FROZEN |
+//! | null     | `TOMB`   | TOMB     | its key was removed; the slot is never reused in this table | (final)         |
+//! | non-null | `FROZEN` | FROZEN   | being copied to the next table by one thread; still current | MOVED           |
+//! | null     | `FROZEN` | MOVED    | its entry now lives in the next table                       | (final)         |
+//! | null     | `SEALED` | SEALED   | was EMPTY when frozen: ends chains, nothing may claim it     | (final)         |
+//!
+//! A slot holds entries of one key only from the moment it is claimed (a replacement keeps the
+//! key), so a key has at most one slot per table, and that slot lies before the first EMPTY or
+//! SEALED slot of the key's probe chain (linear probing from `hash & mask`).
+//!
+//! # Reads
+//!
+//! A reader walks the key's chain: a LIVE or FROZEN slot with the key is the answer (a FROZEN
+//! entry is still current: nobody writes the key in the next table before its old slot is
+//! MOVED). An EMPTY slot ends the search with "absent" unless a MOVED slot was passed (that slot
+//! may have been the key's, now in the next table); a SEALED slot or a full wrap sends the reader
+//! to the next table, if any. Reads never write shared memory.
+//!
+//! # Writes
+//!
+//! A writer first helps an in-progress resize with one chunk, then walks the chain the same way.
+//! A LIVE slot with its key is replaced or removed with a CAS on the pointer. A FROZEN slot with
+//! its key makes it wait until the mover has published the copy (a bounded step that runs no user
+//! code), then it goes on in the next table. At an EMPTY end it may claim the slot only if the
+//! table has no next table and it passed no MOVED slot; otherwise it SEALs the slot (so the key
+//! can never appear in this table again) and carries on in the next table. A chain longer than
+//! the table's probe limit asks for a resize (see `grow_decision`).
+//!
+//! # Resizing
+//!
+//! A resize links a new table from the old one (`next`, by CAS; the loser frees its unpublished
+//! table). Writers claim chunks of old slots with a fetch-and-add on `claim` and copy them: an
+//! EMPTY slot is SEALED, a TOMB stays, a LIVE slot is FROZEN, its entry (the same allocation; no
+//! user code runs) is inserted into the next table by pointer, and the slot becomes MOVED. The
+//! thread that completes the last chunk swings the map's root to the next table and retires the
+//! old one (whose slots then hold no entries). Readers and writers never wait for a whole resize;
+//! a writer whose own key is in the one slot being moved waits for that slot.
+//!
+//! A same-size (or smaller) rehash clears tombstones, so memory after a remove-heavy phase
+//! returns to proportional to the live entries once the next write meets a long chain.
+
+use freeway_epoch::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+/// The smallest table (shrunk under loom so that models stay small).
+#[cfg(not(loom))]
+const MIN_CAPACITY: usize = 8;
+#[cfg(loom)]
+const MIN_CAPACITY: usize = 2;
+
+/// Slots a helper copies per claim.
+#[cfg(not(loom))]
+const COPY_CHUNK: usize = 64;
+#[cfg(loom)]
+const COPY_CHUNK: usize = 1;
+
+/// Stripes of the length counter.
+#[cfg(not(loom))]
+const STRIPES: usize = 16;
+#[cfg(loom)]
+const STRIPES: usize = 1;
+
+/// Tag of a TOMB slot (null pointer).
+const TOMB: usize = 1;
+/// Tag of a FROZEN (non-null) or MOVED (null) slot.
+const FROZEN: usize = 2;
+/// Tag of a SEALED slot (null pointer).
+const SEALED: usize = 3;
+
+/// A boxed, immutable map entry. Aligned to 8 so that its pointer has 3 free tag bits.
+#[repr(align(8))]
+pub(crate) struct Entry<K, V> {
+    pub(crate) hash: u64,
+    pub(crate) key: K,
+    pub(crate) value: V,
+}
+
+/// A decoded slot.
+enum Slot<'g, K, V> {
+    Empty,
+    Live(&'g Entry<K, V>),
+    Tomb,
+    Frozen(&'g Entry<K, V>),
+    Moved,
+    Sealed,
+}
+
+/// Decodes a slot word loaded under `guard`.
+fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
+    match (s.is_null(), s.tag()) {
+        (true, 0) => Slot::Empty,
+        (true, TOMB) => Slot::Tomb,
+        (true, FROZEN) => Slot::Moved,
+        (true, _) => Slot::Sealed,
+        (false, tag) => {
+            // SAFETY: a non-null slot word points to an entry that is reachable from a table
+            // reachable under the guard `s` was loaded with; entries are retired only after they
+            // are unlinked (replaced, removed, or the old slot MOVED before the new copy is
+            // replaced), so the entry outlives `'g`.
+            let e = unsafe { s.deref() };
+            if tag == FROZEN {
+                Slot::Frozen(e)
+            } else {
+                Slot::Live(e)
+            }
+        }
+    }
+}
+
+/// One open-addressed table.
+struct Table<K, V> {
+    slots: Box<[Atomic<Entry<K, V>>]>,
+    mask: usize,
+    /// Chains longer than this ask for a resize.
+    limit: usize,
+    /// The table being copied into, once a resize has started.
+    next: Atomic<Table<K, V>>,
+    /// Start of the next chunk to copy.
+    claim: AtomicUsize,
+    /// Slots whose copy is complete.
+    done: AtomicUsize,
+}
+
+impl<K, V> Table<K, V> {
+    fn new(capacity: usize) -> Self {
+        let cap = capacity.max(MIN_CAPACITY).next_power_of_two();
+        let log = cap.trailing_zeros() as usize;
+        Self {
+            slots: (0..cap).map(|_| Atomic::null()).collect(),
+            mask: cap - 1,
+            limit: (2 * log).max(8),
+            next: Atomic::null(),
+            claim: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+}
+
+/// Dereferences a table pointer loaded under `guard`.
+fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
+    debug_assert!(!t.is_null());
+    // SAFETY: table pointers come from the map's root or a table's `next`; a table is retired
+    // only after the root has moved past it, so one loaded under a guard lives as long as it.
+    unsafe { t.deref() }
+}
+
+/// Where a key stands, for a writer.
+enum Pos<'g, K, V> {
+    /// The key's current entry is `cur`, LIVE at `table.slots[idx]`.
+    Live {
+        table: &'g Table<K, V>,
+        idx: usize,
+        cur: Shared<'g, Entry<K, V>>,
+    },
+    /// The key is absent; `table.slots[idx]` was EMPTY and may be claimed for it.
+    Vacant { table: &'g Table<K, V>, idx: usize },
+    /// The key is absent (writers that do not insert).
+    Absent,
+}
+
+/// How a chain walk ended.
+enum End {
+    Empty(usize),
+    Sealed,
+    Full,
+}
+
+/// What `insert` found.
+pub(crate) enum Inserted<'g, K, V> {
+    /// The key was absent; this is the new entry.
+    New(&'g Entry<K, V>),
+    /// The key was present with this entry, now replaced.
+    Replaced(&'g Entry<K, V>),
+    /// The key was present with this entry and `replace` was false: nothing changed.
+    Exists(&'g Entry<K, V>),
+}
+
+/// What a `compute` closure asks for.
+pub(crate) enum Op<V> {
+    Keep,
+    Set(V),
+    Remove,
+}
+
+/// The raw map: a root table pointer and a striped length counter.
+pub(crate) struct RawMap<K, V> {
+    root: Atomic<Table<K, V>>,
+    count: Box<[CachePadded<AtomicIsize>]>,
+}
+
+std::thread_local! {
+    static STRIPE_KEY: u8 = const { 0 };
+}
+
+/// This thread's stripe of the length counter (by the address of a thread-local).
+fn stripe() -> usize {
+    STRIPE_KEY
+        .try_with(|k| {
+            let a = k as *const u8 as usize as u64;
+            (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % STRIPES
+        })
+        .unwrap_or(0)
+}
+
+/// Panics unless `guard` pins the default collector, the one entries are retired to.
+fn verify(guard: &Guard) {
+    assert!(
+        guard.collector() == Some(freeway_epoch::default_collector()),
+        "freeway_hashmap: the guard must come from freeway_epoch::pin() (the default collector); \
+         an unprotected guard or one of another Collector cannot protect the map's entries"
+    );
+}
+
+/// Retires an unlinked entry; a panic in its drop is caught there (the panic hook reports it).
+///
+/// # Safety
+///
+/// - `p` is non-null, came from `Owned::new`, and is unreachable for threads that pin later.
+/// - It is retired once.
+unsafe fn retire_entry<K: Send + 'static, V: Send + 'static>(
+    guard: &Guard,
+    p: Shared<'_, Entry<K, V>>,
+) {
+    let raw = p.as_raw() as *mut Entry<K, V>;
+    let free = move || {
+        // SAFETY: `raw` is the Box allocation of an unlinked entry, freed exactly once here.
+        let b = unsafe { Box::from_raw(raw) };
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(b)));
+    };
+    // SAFETY: (1) forwarded from the caller: unlinked, retired once; (2) `K, V: Send + 'static`,
+    // so dropping the entry later on any thread is sound.
+    unsafe { freeway_epoch::defer_unchecked(guard, free) }
+}
+
+impl<K, V> RawMap<K, V> {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self {
+            root: Atomic::new(Table::new(n.saturating_mul(2))),
+            count: (0..STRIPES)
+                .map(|_| CachePadded::new(AtomicIsize::new(0)))
+                .collect(),
+        }
+    }
+
+    /// The number of entries (a sum of stripes; exact when no write is in flight).
+    pub(crate) fn len(&self) -> usize {
+        let mut n: isize = 0;
+        for c in self.count.iter() {
+            // Relaxed: a statistic; no memory is published through the counter.
+            n = n.wrapping_add(c.load(Ordering::Relaxed));
+        }
+        n.max(0) as usize
+    }
+
+    fn add_len(&self, d: isize) {
+        // Relaxed: a statistic; no memory is published through the counter.
+        self.count[stripe()].fetch_add(d, Ordering::Relaxed);
+    }
+
+    fn root<'g>(&self, guard: &'g Guard) -> Shared<'g, Table<K, V>> {
+        // Acquire: pairs with the SeqCst root CAS in `promote` (and the initial store), so the
+        // table's contents are visible.
+        self.root.load(Ordering::Acquire, guard)
+    }
+
+    /// Capacity of the current root table.
+    pub(crate) fn capacity(&self, guard: &Guard) -> usize {
+        table(self.root(guard)).capacity()
+    }
+
+    /// Finds the entry of the key with `hash` for which `eq` holds.
+    pub(crate) fn get<'g>(
+        &'g self,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+        guard: &'g Guard,
+    ) -> Option<&'g Entry<K, V>> {
+        verify(guard);
+        let mut t = table(self.root(guard));
+        loop {
+            let mut saw_moved = false;
+            let mut idx = hash as usize & t.mask;
+            let mut dist = 0;
+            let empty_end = loop {
+                if dist > t.mask {
+                    break false;
+                }
+                // Acquire: pairs with the Release/AcqRel CASes and stores that publish entries
+                // and slot states (`insert`, `compute`, `copy_slot`), so the entry is initialised.
+                match decode(t.slots[idx].load(Ordering::Acquire, guard)) {
+                    Slot::Empty => break true,
+                    Slot::Sealed => break false,
+                    Slot::Tomb => {}
+                    Slot::Moved => saw_moved = true,
+                    Slot::Live(e) | Slot::Frozen(e) => {
+                        if e.hash == hash && eq(&e.key) {
+                            return Some(e);
+                        }
+                    }
+                }
+                idx = (idx + 1) & t.mask;
+                dist += 1;
+            };
+            if empty_end && !saw_moved {
+                return None;
+            }
+            // Acquire: pairs with the AcqRel CAS in `start_resize` that publishes the table.
+            let next = t.next.load(Ordering::Acquire, guard);
+            if next.is_null() {
+                return None;
+            }
+            t = table(next);
+        }
+    }
+
+    /// Spins until `table.slots[idx]` no longer holds `s` (a FROZEN word being moved).
+    fn wait_moved(t: &Table<K, V>, idx: usize, s: Shared<'_, Entry<K, V>>, guard: &Guard) {
+        let mut spins = 0u32;
+        // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
+        // is in the next table.
+        while t.slots[idx].load(Ordering::Acquire, guard) == s {
+            if spins < 64 {
+                freeway_epoch::sync::hint::spin_loop();
+            } else {
+                freeway_epoch::sync::thread::yield_now();
+            }
+            spins = spins.saturating_add(1);
+        }
+    }
+
+    /// Whether a chain of `dist` slots (`tombs` of them TOMB) calls for a resize, and to what
+    /// capacity.
+    fn grow_decision(&self, t: &Table<K, V>, dist: usize, tombs: usize) -> Option<usize> {
+        if dist <= t.limit {
+            return None;
+        }
+        let live = self.len();
+        let cap = t.capacity();
+        if live * 2 >= cap {
+            Some((cap * 2).max((live * 2).next_power_of_two()))
+        } else if tombs * 2 >= dist {
+            // Mostly tombstones: rehash at a size proportional to the live entries.
+            Some((live * 2 + 1).next_power_of_two().max(MIN_CAPACITY))
+        } else {
+            // Long chain of live keys in a lightly loaded table: a poor hash; growing would not
+            // help, so claim the slot and degrade to a longer walk.
+            None
+        }
+    }
+
+    /// Returns `t`'s next table, creating it with `cap` slots if there is none.
+    fn start_resize<'g>(
+        &self,
+        t: &'g Table<K, V>,
+        cap: usize,
+        guard: &'g Guard,
+    ) -> Shared<'g, Table<K, V>> {
+        // Acquire: pairs with the AcqRel CAS below in another thread.
+        let next = t.next.load(Ordering::Acquire, guard);
+        if !next.is_null() {
+            return next;
+        }
+        let new = Owned::new(Table::new(cap));
+        // AcqRel: Release publishes the new table's initialised slots to every thread that
+        // Acquire-loads `next`; Acquire (also on failure) reads the winner's table.
+        match t.next.compare_exchange(
+            Shared::null(),
+            new,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+            guard,
+        ) {
+            Ok(s) => s,
+            // The loser's table was never shared: it is dropped here.
+            Err(e) => e.current,
+        }
+    }
+
+    /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
+    fn help_copy<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
+        let t = table(ts);
+        // Acquire: pairs with the AcqRel CAS in `start_resize`.
+        let next = t.next.load(Ordering::Acquire, guard);
+        if next.is_null() {
+            return;
+        }
+        let cap = t.capacity();
+        // Relaxed: the claim only partitions the work; slot contents are ordered by the slot
+        // CASes themselves.
+        let start = t.claim.fetch_add(COPY_CHUNK, Ordering::Relaxed);
+        if start >= cap {
+            return;
+        }
+        let end = (start + COPY_CHUNK).min(cap);
+        for i in start..end {
+            self.copy_slot(t, i, table(next), guard);
+        }
+        // SeqCst: joins one total order with the root CAS and the `done` load in `promote`, so
+        // that of "I finished T" and "I made T the root" at least one thread sees the other.
+        let done = t.done.fetch_add(end - start, Ordering::SeqCst) + (end - start);
+        if done == cap {
+            self.promote(ts, guard);
+        }
+    }
+
+    /// Moves slot `i` of `t` into `next`.
+    fn copy_slot<'g>(&self, t: &'g Table<K, V>, i: usize, next: &'g Table<K, V>, guard: &'g Guard) {
+        loop {
+            // Acquire: pairs with the CASes that published the slot's entry.
+            let s = t.slots[i].load(Ordering::Acquire, guard);
+            match decode(s) {
+                Slot::Empty => {
+                    // AcqRel: Release orders the seal after our load of `next`; Acquire reads a
+                    // claimer's entry on failure.
+                    if t.slots[i]
+                        .compare_exchange(
+                            s,
+                            Shared::null().with_tag(SEALED),
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            guard,
+                        )
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                Slot::Sealed | Slot::Tomb | Slot::Moved => return,
+                Slot::Live(e) => {
+                    // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
+                    // now on); Acquire on failure reads the replacement entry.
+                    if t.slots[i]
+                        .compare_exchange(
+                            s,
+                            s.with_tag(FROZEN),
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            guard,
+                        )
+                        .is_ok()
+                    {
+                        self.insert_copy(next, s, e.hash, guard);
+                        // Release: pairs with the Acquire loads in `wait_moved`, `get` and
+                        // `locate`: whoever sees MOVED sees the entry in the next table.
+                        t.slots[i].store(Shared::null().with_tag(FROZEN), Ordering::Release);
+                        return;
+                    }
+                }
+                Slot::Frozen(_) => {
+                    // Only the owner of a chunk freezes its slots, and chunks are claimed once.
+                    debug_assert!(false, "a slot frozen twice");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Inserts the (frozen elsewhere) entry `p` into `t` or a later table, by pointer: its key
+    /// is absent from those tables until its old slot is MOVED, so no key comparison is needed.
+    fn insert_copy<'g>(
+        &self,
+        t: &'g Table<K, V>,
+        p: Shared<'g, Entry<K, V>>,
+        hash: u64,
+        guard: &'g Guard,
+    ) {
+        let mut t = t;
+        loop {
+            let (end, dist, tombs, saw_moved) = Self::walk(t, hash, guard, |_| false);
+            let end = match end {
+                Err(end) => end,
+                Ok(_) => unreachable!("the matcher never matches"),
+            };
+            let next = match end {
+                End::Empty(i) => {
+                    // Acquire: pairs with the AcqRel CAS in `start_resize`.
+                    let mut next = t.next.load(Ordering::Acquire, guard);
+                    if next.is_null() && !saw_moved {
+                        match self.grow_decision(t, dist, tombs) {
+                            None => {
+                                // AcqRel: Release publishes the entry (already initialised) in
+                                // its new table; Acquire reads a competing claim on failure.
+                                if t.slots[i]
+                                    .compare_exchange(
+                                        Shared::null(),
+                                        p.with_tag(0),
+                                        Ordering::AcqRel,
+                                        Ordering::Acquire,
+                                        guard,
+                                    )
+                                    .is_ok()
+                                {
+                                    return;
+                                }
+                                continue;
+                            }
+                            Some(cap) => next = self.start_resize(t, cap, guard),
+                        }
+                    }
+                    if !Self::seal(t, i, guard) {
+                        continue;
+                    }
+                    next
+                }
+                End::Sealed => t.next.load(Ordering::Acquire, guard),
+                End::Full => self.start_resize(t, t.capacity() * 2, guard),
+            };
+            t = table(next);
+        }
+    }
+
+    /// Seals the EMPTY slot `i`; false if it is no longer EMPTY.
+    fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
+        // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
+        // competing claim on failure.
+        t.slots[i]
+            .compare_exchange(
+                Shared::null(),
+                Shared::null().with_tag(SEALED),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                guard,
+            )
+            .is_ok()
+    }
+
+    /// Walks the chain of `hash` in `t`. `Ok((idx, word))` when `matches` holds for a LIVE entry;
+    /// a FROZEN match is waited out. `Err(end)` otherwise, with the distance walked, the tombs
+    /// passed and whether a MOVED slot was passed.
+    #[allow(clippy::type_complexity)]
+    fn walk<'g>(
+        t: &'g Table<K, V>,
+        hash: u64,
+        guard: &'g Guard,
+        mut matches: impl FnMut(&Entry<K, V>) -> bool,
+    ) -> (
+        Result<(usize, Shared<'g, Entry<K, V>>), End>,
+        usize,
+        usize,
+        bool,
+    ) {
+        let mut saw_moved = false;
+        let mut tombs = 0;
+        let mut idx = hash as usize & t.mask;
+        let mut dist = 0;
+        loop {
+            if dist > t.mask {
+                return (Err(End::Full), dist, tombs, saw_moved);
+            }
+            // Acquire: pairs with the CASes and stores that publish entries and slot states.
+            let s = t.slots[idx].load(Ordering::Acquire, guard);
+            match decode(s) {
+                Slot::Empty => return (Err(End::Empty(idx)), dist, tombs, saw_moved),
+                Slot::Sealed => return (Err(End::Sealed), dist, tombs, saw_moved),
+                Slot::Tomb => tombs += 1,
+                Slot::Moved => saw_moved = true,
+                Slot::Live(e) => {
+                    if e.hash == hash && matches(e) {
+                        return (Ok((idx, s)), dist, tombs, saw_moved);
+                    }
+                }
+                Slot::Frozen(e) => {
+                    if e.hash == hash && matches(e) {
+                        Self::wait_moved(t, idx, s, guard);
+                        // Look at the same slot again: it is MOVED now.
+                        continue;
+                    }
+                }
+            }
+            idx = (idx + 1) & t.mask;
+            dist += 1;
+        }
+    }
+
+    /// Finds where a writer acts on the key `eq` names. With `claim`, an absent key gets a
+    /// claimable EMPTY slot (creating and moving to a new table as needed); without, `Absent`.
+    fn locate<'g>(
+        &'g self,
+        hash: u64,
+        eq: &mut impl FnMut(&K) -> bool,
+        claim: bool,
+        guard: &'g Guard,
+    ) -> Pos<'g, K, V> {
+        let mut ts = self.root(guard);
+        // Acquire: pairs with the AcqRel CAS in `start_resize`.
+        if !table(ts).next.load(Ordering::Acquire, guard).is_null() {
+            self.help_copy(ts, guard);
+            ts = self.root(guard);
+        }
+        let mut t = table(ts);
+        loop {
+            let (found, dist, tombs, saw_moved) = Self::walk(t, hash, guard, |e| eq(&e.key));
+            let end = match found {
+                Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
+                Err(end) => end,
+            };
+            // Acquire: pairs with the AcqRel CAS in `start_resize`.
+            let mut next = t.next.load(Ordering::Acquire, guard);
+            match end {
+                End::Empty(i) => {
+                    if next.is_null() && !saw_moved {
+                        if !claim {
+                            return Pos::Absent;
+                        }
+                        match self.grow_decision(t, dist, tombs) {
+                            None => return Pos::Vacant { table: t, idx: i },
+                            Some(cap) => next = self.start_resize(t, cap, guard),
+                        }
+                    }
+                    if next.is_null() {
+                        // A MOVED slot implies a next table; this is unreachable in practice.
+                        debug_assert!(false, "MOVED slot without a next table");
+                        next = self.start_resize(t, t.capacity(), guard);
+                    }
+                    if claim && !Self::seal(t, i, guard) {
+                        // Someone claimed or sealed it meanwhile: walk this table again.
+                        continue;
+                    }
+                }
+                End::Sealed => {}
+                End::Full => {
+                    if next.is_null() {
+                        if !claim {
+                            return Pos::Absent;
+                        }
+                        next = self.start_resize(t, t.capacity() * 2, guard);
+                    }
+                }
+            }
+            t = table(next);
+        }
+    }
+
+    /// Swings the root past `ts` (fully copied), retiring it, and past later tables that are
+    /// fully copied too.
+    fn promote<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
+        let mut cur = ts;
+        loop {
+            // Acquire: pairs with the AcqRel CAS in `start_resize`.
+            let next = table(cur).next.load(Ordering::Acquire, guard);
+            // SeqCst: one total order with the `done` increments (see `help_copy`); Release
+            // publishes nothing new but readers Acquire the root.
+            if self
+                .root
+                .compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst, guard)
+                .is_err()
+            {
+                // An older table is still the root; its promoter will look at us.
+                return;
+            }
+            // SAFETY: the root no longer points at `cur`, its predecessor was retired earlier,
+            // and every slot of `cur` is final (SEALED, TOMB or MOVED) so it owns no entry;
+            // only threads pinned now can still reach it, and it is retired once (only the
+            // winner of the root CAS gets here).
+            unsafe { freeway_epoch::retire(guard, cur) };
+            let n = table(next);
+            // SeqCst: see `help_copy`.
+            if n.done.load(Ordering::SeqCst) == n.capacity() {
+                cur = next;
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// Frees every table and entry. Runs with exclusive access (the map's `Drop`).
+    ///
+    /// A panic in an entry's drop is resumed after every other entry is dropped.
+    pub(crate) fn destroy(&mut self) {
+        // SAFETY: `&mut self`: no other thread can reach the map.
+        let guard = unsafe { freeway_epoch::unprotected() };
+        let mut t = self.root.swap(Shared::null(), Ordering::Relaxed, guard);
+        let mut payload = None;
+        while !t.is_null() {
+            // SAFETY: the chain from the root is owned by the map alone now; each table is
+            // taken once.
+            let owned = unsafe { t.into_owned() };
+            for slot in owned.slots.iter() {
+                let s = slot.load(Ordering::Relaxed, guard);
+                // Only LIVE entries are owned by this table: a FROZEN one cannot exist without
+                // a mover in flight, and MOVED/SEALED/TOMB hold none.
+                debug_assert!(s.is_null() || s.tag() == 0);
+                if !s.is_null() && s.tag() == 0 {
+                    // SAFETY: a LIVE entry is reachable from this slot only, and freed once.
+                    let b = unsafe { s.into_owned() };
+                    if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(b))) {
+                        payload.get_or_insert(p);
+                    }
+                }
+            }
+            t = owned.next.load(Ordering::Relaxed, guard);
+            drop(owned);
+        }
+        if let Some(p) = payload
+            && !std::thread::panicking()
+        {
+            resume_unwind(p);
+        }
+    }
+}
+
+impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
+    /// Inserts `(key, value)`; replaces an existing entry if `replace`.
+    pub(crate) fn insert<'g>(
+        &'g self,
+        hash: u64,
+        key: K,
+        value: V,
+        replace: bool,
+        guard: &'g Guard,
+    ) -> Inserted<'g, K, V> {
+        verify(guard);
+        let mut new = Owned::new(Entry { hash, key, value });
+        loop {
+            let kp: *const K = &new.key;
+            let mut eq = |k: &K| {
+                // SAFETY: `kp` points into the heap allocation of `new`, which we own for the
+                // whole `locate` call (a failed CAS hands it back; a successful one returns).
+                k == unsafe { &*kp }
+            };
+            match self.locate(hash, &mut eq, true, guard) {
+                Pos::Live { table, idx, cur } => {
+                    // SAFETY: `cur` is a LIVE entry loaded under `guard` (see `decode`).
+                    let old = unsafe { cur.deref() };
+                    if !replace {
+                        return Inserted::Exists(old);
+                    }
+                    // AcqRel: Release publishes the new entry; Acquire orders our later read of
+                    // `old` after the writer that published it (pairs with its Release CAS).
+                    match table.slots[idx].compare_exchange(
+                        cur,
+                        new,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                        guard,
+                    ) {
+                        Ok(_) => {
+                            // SAFETY: the CAS unlinked `cur` from its only slot; retired once.
+                            unsafe { retire_entry(guard, cur) };
+                            return Inserted::Replaced(old);
+                        }
+                        Err(e) => new = e.new,
+                    }
+                }
+                Pos::Vacant { table, idx } => {
+                    // AcqRel: Release publishes the new entry; Acquire reads a competing claim.
+                    match table.slots[idx].compare_exchange(
+                        Shared::null(),
+                        new,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                        guard,
+                    ) {
+                        Ok(s) => {
+                            self.add_len(1);
+                            // SAFETY: just published; retired only after a later unlink, which
+                            // waits for our guard.
+                            return Inserted::New(unsafe { s.deref() });
+                        }
+                        Err(e) => new = e.new,
+                    }
+                }
+                Pos::Absent => unreachable!("claiming locate never reports Absent"),
+            }
+        }
+    }
+
+    /// Reads the key's entry, asks `f` what to do, and does it atomically (retrying `f` if the
+    /// entry changed meanwhile). Returns the entries before and after.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn compute<'g>(
+        &'g self,
+        hash: u64,
+        key: K,
+        mut f: impl FnMut(Option<&'g V>) -> Op<V>,
+        guard: &'g Guard,
+    ) -> (Option<&'g Entry<K, V>>, Option<&'g Entry<K, V>>) {
+        verify(guard);
+        let mut key = key;
+        loop {
+            let mut eq = |k: &K| *k == key;
+            let pos = self.locate(hash, &mut eq, true, guard);
+            let (slot, cur, old) = match pos {
+                Pos::Live { table, idx, cur } => {
+                    // SAFETY: a LIVE entry loaded under `guard` (see `decode`).
+                    let old = unsafe { cur.deref() };
+                    (&table.slots[idx], cur, Some(old))
+                }
+                Pos::Vacant { table, idx } => (&table.slots[idx], Shared::null(), None),
+                Pos::Absent => unreachable!("claiming locate never reports Absent"),
+            };
+            match f(old.map(|e| &e.value)) {
+                Op::Keep => return (old, old),
+                Op::Set(v) => {
+                    let new = Owned::new(Entry {
+                        hash,
+                        key,
+                        value: v,
+                    });
+                    // AcqRel: Release publishes the new entry; Acquire reads the competitor.
+                    match slot.compare_exchange(
+                        cur,
+                        new,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                        guard,
+                    ) {
+                        Ok(s) => {
+                            if cur.is_null() {
+                                self.add_len(1);
+                            } else {
+                                // SAFETY: the CAS unlinked `cur`; retired once.
+                                unsafe { retire_entry(guard, cur) };
+                            }
+                            // SAFETY: just published; see `insert`.
+                            return (old, Some(unsafe { s.deref() }));
+                        }
+                        Err(e) => {
+                            let Entry { key: k, value, .. } = *e.new.into_box();
+                            key = k;
+                            drop(value);
+                        }
+                    }
+                }
+                Op::Remove => {
+                    if cur.is_null() {
+                        return (None, None);
+                    }
+                    if Self::unlink(slot, cur, guard) {
+                        self.add_len(-1);
+                        return (old, None);
+                    }
+                }
+            }
+        }
+    }
+
+    /// CASes the LIVE `cur` out of `slot` (to TOMB) and retires it.
+    fn unlink(slot: &Atomic<Entry<K, V>>, cur: Shared<'_, Entry<K, V>>, guard: &Guard) -> bool {
+        // AcqRel: Release orders the removal after our reads; Acquire reads the competitor.
+        if slot
+            .compare_exchange(
+                cur,
+                Shared::null().with_tag(TOMB),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                guard,
+            )
+            .is_ok()
+        {
+            // SAFETY: the CAS unlinked `cur` from its only slot; retired once.
+            unsafe { retire_entry(guard, cur) };
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Removes the key `eq` names (only if its entry is `only`, when given).
+    pub(crate) fn remove<'g>(
+        &'g self,
+        hash: u64,
+        mut eq: impl FnMut(&K) -> bool,
+        only: Option<*const Entry<K, V>>,
+        guard: &'g Guard,
+    ) -> Option<&'g Entry<K, V>> {
+        verify(guard);
+        loop {
+            match self.locate(hash, &mut eq, false, guard) {
+                Pos::Live { table, idx, cur } => {
+                    if only.is_some_and(|p| p != cur.as_raw()) {
+                        return None;
+                    }
+                    if Self::unlink(&table.slots[idx], cur, guard) {
+                        self.add_len(-1);
+                        // SAFETY: loaded under `guard`; retirement waits for it.
+                        return Some(unsafe { cur.deref() });
+                    }
+                }
+                Pos::Vacant { .. } | Pos::Absent => return None,
+            }
+        }
+    }
+
+    /// Removes every entry present when the walk reaches it.
+    pub(crate) fn clear(&self, guard: &Guard) {
+        verify(guard);
+        let mut t = table(self.root(guard));
+        loop {
+            for idx in 0..t.capacity() {
+                loop {
+                    // Acquire: pairs with the CASes that publish entries.
+                    let s = t.slots[idx].load(Ordering::Acquire, guard);
+                    match decode(s) {
+                        Slot::Live(_) => {
+                            if Self::unlink(&t.slots[idx], s, guard) {
+                                self.add_len(-1);
+                                break;
+                            }
+                        }
+                        // Its copy lands in the next table, which we clear after this one.
+                        Slot::Frozen(_) => Self::wait_moved(t, idx, s, guard),
+                        _ => break,
+                    }
+                }
+            }
+            // Acquire: pairs with the AcqRel CAS in `start_resize`.
+            let next = t.next.load(Ordering::Acquire, guard);
+            if next.is_null() {
+                return;
+            }
+            t = table(next);
+        }
+    }
+}
+
+impl<K, V> RawMap<K, V> {
+    /// A weakly consistent iterator over the entries.
+    pub(crate) fn iter<'g>(&'g self, guard: &'g Guard) -> RawIter<'g, K, V> {
+        verify(guard);
+        RawIter {
+            table: Some(table(self.root(guard))),
+            idx: 0,
+            seen: Vec::new(),
+            sorted: 0,
+            guard,
+        }
+    }
+}
+
+/// Walks the table chain from the root: each table's LIVE and FROZEN entries, skipping in later
+/// tables the entries already yielded from earlier ones (a resize may have copied them since).
+pub(crate) struct RawIter<'g, K, V> {
+    table: Option<&'g Table<K, V>>,
+    idx: usize,
+    /// Entries yielded so far; `seen[..sorted]` is sorted and covers the earlier tables.
+    seen: Vec<*const Entry<K, V>>,
+    sorted: usize,
+    guard: &'g Guard,
+}
+
+impl<'g, K, V> Iterator for RawIter<'g, K, V> {
+    type Item = &'g Entry<K, V>;
+
+    fn next(&mut self) -> Option<&'g Entry<K, V>> {
+        loop {
+            let t = self.table?;
+            if self.idx > t.mask {
+                // Acquire: pairs with the AcqRel CAS in `start_resize`.
+                let next = t.next.load(Ordering::Acquire, self.guard);
+                if next.is_null() {
+                    self.table = None;
+                    return None;
+                }
+                self.seen.sort_unstable();
+                self.sorted = self.seen.len();
+                self.table = Some(table(next));
+                self.idx = 0;
+                continue;
+            }
+            // Acquire: pairs with the CASes that publish entries.
+            let s = t.slots[self.idx].load(Ordering::Acquire, self.guard);
+            self.idx += 1;
+            if let Slot::Live(e) | Slot::Frozen(e) = decode(s) {
+                let p = e as *const Entry<K, V>;
+                // Pointers stay unique while we are pinned: nothing we yielded can be freed and
+                // its address reused before the guard drops.
+                if self.seen[..self.sorted].binary_search(&p).is_ok() {
+                    continue;
+                }
+                self.seen.push(p);
+                return Some(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Replays the committed fuzz corpus of the `hashmap` target through the same harness.
+#![cfg(not(loom))]
+
+use freeway_check::harness::{map_ops, run_sequential};
+use freeway_check::models::{MapModel, MapOp, MapRet};
+use freeway_hashmap::HashMap;
+
+fn exec(map: &HashMap<u64, u64>, op: &MapOp) -> MapRet {
+    let g = freeway_epoch::pin();
+    match *op {
+        MapOp::Get(k) => MapRet::Get(map.get(&k, &g).copied()),
+        MapOp::Insert(k, v) => MapRet::Insert(map.insert(k, v, &g).copied()),
+        MapOp::Remove(k) => MapRet::Remove(map.remove(&k, &g).copied()),
+        MapOp::Update(k, d) => MapRet::Update(map.update(k, |v| v.wrapping_add(d), &g).copied()),
+        MapOp::GetOrInsert(k, v) => MapRet::GetOrInsert(*map.get_or_insert_with(k, || v, &g)),
+    }
+}
+
+#[test]
+fn corpus_replay_hashmap() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/hashmap");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz/corpus/hashmap exists") {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        let map = HashMap::with_capacity(0);
+        if let Err(e) = run_sequential(MapModel::new(), &map_ops(&data), |op| exec(&map, op)) {
+            panic!("{}: {e}", path.display());
+        }
+        n += 1;
+    }
+    assert!(n > 0, "empty corpus");
+}

@@ -1,0 +1,143 @@
+//! Threads running random map operations on a small key space, starting from a tiny table so
+//! that resizes happen during the run; histories checked per key for linearizability
+//! (P-compositionality) with freeway-check. Also the AddressSanitizer net for reclamation.
+#![cfg(not(loom))]
+
+use freeway_check::models::{MapModel, MapOp, MapRet};
+use freeway_check::stress::{Rng, StressConfig, stress_partitioned};
+use freeway_hashmap::HashMap;
+use std::time::Duration;
+
+fn exec(map: &HashMap<u64, u64>, op: &MapOp) -> MapRet {
+    let g = freeway_epoch::pin();
+    match *op {
+        MapOp::Get(k) => MapRet::Get(map.get(&k, &g).copied()),
+        MapOp::Insert(k, v) => MapRet::Insert(map.insert(k, v, &g).copied()),
+        MapOp::Remove(k) => MapRet::Remove(map.remove(&k, &g).copied()),
+        MapOp::Update(k, d) => MapRet::Update(map.update(k, |v| v.wrapping_add(d), &g).copied()),
+        MapOp::GetOrInsert(k, v) => MapRet::GetOrInsert(*map.get_or_insert_with(k, || v, &g)),
+    }
+}
+
+fn gen_op(rng: &mut Rng, keys: u64) -> MapOp {
+    let k = rng.below(keys);
+    let v = rng.below(1000);
+    match rng.below(10) {
+        0..=2 => MapOp::Get(k),
+        3..=5 => MapOp::Insert(k, v),
+        6 | 7 => MapOp::Remove(k),
+        8 => MapOp::Update(k, v),
+        _ => MapOp::GetOrInsert(k, v),
+    }
+}
+
+#[test]
+fn linearizable_per_key_with_resizes() {
+    let cfg = StressConfig {
+        threads: 3,
+        ops_per_thread: 300,
+        rounds: 200,
+        time_limit: Duration::from_millis(1500),
+        ..Default::default()
+    };
+    let report = stress_partitioned(
+        &cfg,
+        MapModel::new(),
+        || HashMap::with_capacity(0),
+        |rng, _| gen_op(rng, 64),
+        exec,
+        |op| op.key(),
+    );
+    if let Err(e) = report {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn linearizable_on_few_hot_keys() {
+    let cfg = StressConfig {
+        threads: 4,
+        ops_per_thread: 200,
+        rounds: 200,
+        time_limit: Duration::from_millis(800),
+        ..Default::default()
+    };
+    let report = stress_partitioned(
+        &cfg,
+        MapModel::new(),
+        || HashMap::with_capacity(0),
+        |rng, _| gen_op(rng, 4),
+        exec,
+        |op| op.key(),
+    );
+    if let Err(e) = report {
+        panic!("{e}");
+    }
+}
+
+/// Many threads growing one map from empty: every insert is found afterwards, the count is
+/// exact, and every value is dropped once.
+#[test]
+fn concurrent_growth_loses_nothing() {
+    let tracker = freeway_check::drops::DropTracker::new();
+    {
+        let map = HashMap::with_capacity(0);
+        freeway_epoch::sync::thread::scope(|s| {
+            for t in 0..4u64 {
+                let (map, tracker) = (&map, &tracker);
+                s.spawn(move || {
+                    for i in 0..5000u64 {
+                        let g = freeway_epoch::pin();
+                        let k = i * 4 + t;
+                        map.insert(k, tracker.track(k), &g);
+                        if i % 3 == 0 {
+                            assert_eq!(map.remove(&k, &g).map(|v| **v), Some(k));
+                        }
+                    }
+                });
+            }
+        });
+        let g = freeway_epoch::pin();
+        let live = (0..20_000u64).filter(|k| (k / 4) % 3 != 0).count();
+        assert_eq!(map.len(), live);
+        for k in 0..20_000u64 {
+            assert_eq!(map.get(&k, &g).is_some(), (k / 4) % 3 != 0, "key {k}");
+        }
+        assert_eq!(map.iter(&g).count(), live);
+    }
+    for _ in 0..100_000 {
+        if tracker.alive() == 0 {
+            break;
+        }
+        freeway_epoch::reclaim(1);
+    }
+    tracker.assert_all_dropped_once();
+}
+
+/// Readers iterate while writers resize: each key inserted before the iteration and never
+/// touched again is seen exactly once.
+#[test]
+fn iteration_during_resize_sees_stable_keys_once() {
+    let map = HashMap::with_capacity(0);
+    {
+        let g = freeway_epoch::pin();
+        for k in 0..2000u64 {
+            map.insert(k, k, &g);
+        }
+    }
+    freeway_epoch::sync::thread::scope(|s| {
+        let m = &map;
+        s.spawn(move || {
+            for k in 1_000_000..1_030_000u64 {
+                let g = freeway_epoch::pin();
+                m.insert(k, k, &g);
+            }
+        });
+        for _ in 0..20 {
+            let g = freeway_epoch::pin();
+            let mut stable: Vec<u64> = m.keys(&g).copied().filter(|k| *k < 2000).collect();
+            stable.sort_unstable();
+            assert_eq!(stable, (0..2000).collect::<Vec<_>>());
+        }
+    });
+}
