@@ -65,19 +65,29 @@ pub fn thread_counts() -> Vec<usize> {
 /// `make_worker(thread_index)` runs on each thread before the start barrier and returns the
 /// worker, which is then called with the number of operations to perform, repeatedly, until the
 /// shared budget is spent.
+///
+/// The time runs from the first worker leaving the barrier to the last worker finishing, both
+/// read by the workers themselves: the calling thread may be descheduled on an oversubscribed
+/// machine, and a clock read there could start late and overstate throughput.
 pub fn run_threads<F, W>(threads: usize, iters: u64, make_worker: F) -> Duration
 where
     F: Fn(usize) -> W + Sync,
     W: FnMut(u64),
 {
     let budget = AtomicU64::new(iters);
-    let barrier = Barrier::new(threads + 1);
+    let barrier = Barrier::new(threads);
+    let base = Instant::now();
+    let first_start = AtomicU64::new(u64::MAX);
+    let last_end = AtomicU64::new(0);
     std::thread::scope(|s| {
         for t in 0..threads {
             let (budget, barrier, make_worker) = (&budget, &barrier, &make_worker);
+            let (first_start, last_end) = (&first_start, &last_end);
             s.spawn(move || {
                 let mut work = make_worker(t);
                 barrier.wait();
+                // Relaxed: min/max of timestamps; the scope join orders them before the read.
+                first_start.fetch_min(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
                 loop {
                     // Relaxed: the budget only splits work; the scope join orders the results.
                     let left = budget.fetch_sub(CHUNK.min(iters.max(1)), Ordering::Relaxed);
@@ -86,12 +96,14 @@ where
                     }
                     work(left.min(CHUNK));
                 }
+                last_end.fetch_max(base.elapsed().as_nanos() as u64, Ordering::Relaxed);
             });
         }
-        barrier.wait();
-        let start = Instant::now();
-        // The scope joins every thread before it returns; time that.
-        start
-    })
-    .elapsed()
+    });
+    // Relaxed: every worker has been joined by the scope.
+    let (a, b) = (
+        first_start.load(Ordering::Relaxed),
+        last_end.load(Ordering::Relaxed),
+    );
+    Duration::from_nanos(b.saturating_sub(a).max(1))
 }
