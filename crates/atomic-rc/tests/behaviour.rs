@@ -276,6 +276,38 @@ fn snapshot_with_another_collectors_guard_panics() {
     let _ = cell.snapshot(&guard);
 }
 
+/// The guard check caches the default collector after its first use: a default guard on a fresh
+/// thread must still pass, and a foreign guard must still fail once the cache is warm.
+#[test]
+fn guard_check_with_a_warm_cache_accepts_default_and_rejects_foreign_guards() {
+    let cell = AtomicArc::new(Arc::new(7));
+    {
+        let guard = freeway_epoch::pin();
+        assert_eq!(*cell.snapshot(&guard), 7); // warms the cache
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let guard = freeway_epoch::pin();
+            assert_eq!(*cell.snapshot(&guard), 7);
+        });
+    });
+    let collector = freeway_epoch::Collector::new();
+    let handle = collector.register();
+    let foreign = handle.pin();
+    let r = catch_unwind(AssertUnwindSafe(|| *cell.snapshot(&foreign)));
+    assert!(r.is_err(), "a guard of another collector must be rejected");
+    // SAFETY: no other thread touches `cell`; the call is expected to panic before reading.
+    let unprotected = unsafe { freeway_epoch::unprotected() };
+    let r = catch_unwind(AssertUnwindSafe(|| *cell.snapshot(unprotected)));
+    assert!(r.is_err(), "an unprotected guard must be rejected");
+    drop(foreign);
+    assert_eq!(
+        *cell.load(),
+        7,
+        "the cell is usable after the rejected calls"
+    );
+}
+
 #[test]
 fn panic_in_rcu_closure_leaves_the_cell_unchanged() {
     let tracker = DropTracker::new();
