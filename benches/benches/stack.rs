@@ -188,5 +188,43 @@ fn batch(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, pairs, bursty, batch);
+/// Push-only cost of a batch against single pushes, one thread: each sample starts from an
+/// empty stack (made in the untimed setup) and the filled stack is dropped outside the timed
+/// region (criterion's `iter_batched` drops outputs after timing), so the drain is not measured.
+/// Batches of 16 iterations (512 nodes) stay within the node pool's free list, as a steady state
+/// of push-drain cycles does.
+fn batch_push_only(c: &mut Criterion) {
+    use criterion::BatchSize;
+    let mut g = c.benchmark_group("stack/batch_push_only");
+    g.throughput(Throughput::Elements(BATCH));
+    g.bench_with_input(
+        BenchmarkId::new("freeway Stack push_batch(32)", 1),
+        &1,
+        |b, _| {
+            b.iter_batched(
+                Stack::<u64>::new,
+                |s| {
+                    s.push_batch(black_box(0..BATCH));
+                    s
+                },
+                BatchSize::NumIterations(16),
+            )
+        },
+    );
+    g.bench_with_input(BenchmarkId::new("freeway Stack push x32", 1), &1, |b, _| {
+        b.iter_batched(
+            Stack::<u64>::new,
+            |s| {
+                for i in 0..BATCH {
+                    s.push(black_box(i));
+                }
+                s
+            },
+            BatchSize::NumIterations(16),
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, pairs, bursty, batch, batch_push_only);
 criterion_main!(benches);

@@ -62,14 +62,22 @@ impl<T> Node<T> {
     const CLASS: Option<usize> = pool::class_of(core::alloc::Layout::new::<Node<T>>());
 
     /// A private node, not linked anywhere yet.
+    #[inline]
     fn alloc(value: T) -> *mut Node<T> {
+        Self::alloc_from(value, pool::alloc)
+    }
+
+    /// A private node whose memory, if pooled, comes from `mem(class)` (which returns memory of
+    /// that class owned by the caller).
+    #[inline]
+    fn alloc_from(value: T, mem: impl FnOnce(usize) -> *mut u8) -> *mut Node<T> {
         let node = Node {
             value: UnsafeCell::new(ManuallyDrop::new(value)),
             next: UnsafeCell::new(ptr::null_mut()),
         };
         match Self::CLASS {
             Some(class) => {
-                let p = pool::alloc(class).cast::<Node<T>>();
+                let p = mem(class).cast::<Node<T>>();
                 // SAFETY: `p` is fresh or recycled memory of the class's layout, which is at least
                 // as large and as aligned as `Node<T>` (`class_of`), and owned by us alone.
                 unsafe { p.write(node) };
@@ -207,10 +215,16 @@ impl<T, const SLOTS: usize> RawStack<T, SLOTS> {
     pub(crate) fn push_batch(&self, iter: impl IntoIterator<Item = T>) {
         // The chain owns its nodes until we publish it: if `iter` panics, its Drop drops the
         // values collected so far and frees their nodes.
+        // Pooled node memory: the free list, detached with one thread-local access (what is
+        // left over goes back when `run` drops).
+        let mut run = Node::<T>::CLASS.map(pool::take_run);
         let mut chain = Chain::<T>::private(ptr::null_mut());
         let mut last: *mut Node<T> = ptr::null_mut();
         for value in iter {
-            let node = Node::alloc(value);
+            let node = match &mut run {
+                Some(run) => Node::alloc_from(value, |_| run.next()),
+                None => Node::alloc(value),
+            };
             // SAFETY: `node` is fresh and private; `chain.cursor` is private to us.
             unsafe { Node::set_next(node, chain.cursor) };
             if last.is_null() {
@@ -557,16 +571,16 @@ impl<T> Chain<T> {
         if self.shared && Node::<T>::CLASS.is_some() {
             // Pooled nodes join this thread's retirement batches, node by node, as if popped.
             let guard = pin();
-            let mut node = first;
-            while !node.is_null() {
+            if let Some(class) = Node::<T>::CLASS {
                 // SAFETY: (1) the chain's nodes are live (not retired yet) and their `next`s
-                // frozen, so reading `next` first is sound; (2) each node was unlinked by
-                // `take_all`'s swap, has had its value taken, and is retired exactly once here.
+                // frozen, and each `next` is read before its node is retired; (2) each node was
+                // unlinked by `take_all`'s swap, has had its value taken, and is retired exactly
+                // once here.
                 unsafe {
-                    let next = Node::next(node);
-                    Node::retire(&guard, node);
-                    node = next;
-                }
+                    pool::retire_chain(&guard, first.cast::<u8>(), class, |p| {
+                        Node::next(p.cast::<Node<T>>()).cast::<u8>()
+                    })
+                };
             }
             return;
         }
