@@ -1,0 +1,587 @@
+//! Multi-producer multi-consumer FIFO queues on Freeway's epoch-based reclamation core.
+//!
+//! - [`Queue<T>`]: unbounded, lock-free, fetch-and-add based (after Ramalhete and Correia's
+//!   FAAArrayQueue, the simplest of the family of LCRQ, Morrison and Afek, PPoPP 2013, and LPRQ,
+//!   Romanov and Koval, PPoPP 2023). A producer or consumer that is preempted mid-operation never
+//!   makes anyone else wait beyond a short, fixed grace period. It also has
+//!   [`Queue::push_batch`] and [`Queue::pop_batch`], which claim many slots with one atomic step.
+//! - [`ArrayQueue<T>`]: bounded, Vyukov's stamped ring (Dmitry Vyukov, "Bounded MPMC queue",
+//!   1024cores.net, 2010), with [`ArrayQueue::force_push`] to evict the oldest element when
+//!   full. Its fast path is one CAS and one store, but a consumer can wait for a producer that
+//!   was preempted between claiming a slot and publishing into it (see its docs).
+//!
+//! The API mirrors crossbeam-queue's `SegQueue` and `ArrayQueue`, so switching is a rename.
+//!
+//! # The algorithm of `Queue`
+//!
+//! Values live in segments of slots linked into a list. Producers take a ticket (a slot index)
+//! from the tail segment's enqueue counter with one fetch-and-add, write the value into their
+//! slot, and set the slot's `WRITTEN` bit; consumers take a ticket from the head segment's
+//! dequeue counter and set the slot's `TAKEN` bit. Whoever sets their bit second decides the
+//! slot: a consumer that finds the value written takes it; a consumer that comes first (after
+//! re-reading the slot a fixed number of times) poisons the slot and takes another ticket, and
+//! its producer takes its value back and pushes it again. Nobody waits for another thread beyond
+//! that fixed grace period, so the queue is lock-free. A full segment is followed by a new one
+//! linked with one CAS; a drained segment is retired through `freeway_epoch::retire`.
+//! The full walk-through, the slot state table and the argument for why an empty `pop` is
+//! linearizable are in the docs of the private `raw::unbounded` module (and in `docs/queue.md`
+//! of the repository).
+//!
+//! # Progress guarantees
+//!
+//! | type         | push                | pop                 | waits on a preempted thread?       |
+//! |--------------|---------------------|---------------------|------------------------------------|
+//! | `Queue`      | lock-free           | lock-free           | never (a bounded grace period)     |
+//! | `ArrayQueue` | blocking (bounded)  | blocking (bounded)  | yes, on one between claim and write |
+//!
+//! Both are linearizable: every operation, `pop` returning `None` and `push` returning `Err`
+//! included, appears to take effect at one instant between its call and its return.
+//!
+//! # Examples
+//!
+//! ```
+//! use freeway_queue::{ArrayQueue, Queue};
+//! use std::sync::Arc;
+//! use std::thread;
+//!
+//! let q = Arc::new(Queue::new());
+//! let producers: Vec<_> = (0..2u64)
+//!     .map(|t| {
+//!         let q = q.clone();
+//!         thread::spawn(move || (0..100).for_each(|i| q.push(t * 1000 + i)))
+//!     })
+//!     .collect();
+//! producers.into_iter().for_each(|h| h.join().unwrap());
+//! assert_eq!(q.len(), 200);
+//!
+//! let bounded = ArrayQueue::new(2);
+//! assert_eq!(bounded.push('a'), Ok(()));
+//! assert_eq!(bounded.push('b'), Ok(()));
+//! assert_eq!(bounded.push('c'), Err('c'));
+//! assert_eq!(bounded.force_push('c'), Some('a'));
+//! ```
+
+mod raw;
+
+use core::fmt;
+
+/// An unbounded multi-producer multi-consumer FIFO queue.
+///
+/// Lock-free: no operation waits for another thread, even one preempted in the middle of a
+/// `push` or `pop` (a consumer re-reads a slot whose producer is mid-write a fixed number of
+/// times, then moves on). Values are stored inline in segments of 256 slots; a queue in use holds at
+/// least one segment, and drained segments are reclaimed through freeway-epoch (so a thread that
+/// stays pinned for long delays their freeing).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_queue::Queue;
+///
+/// let q = Queue::new();
+/// q.push(1);
+/// q.push(2);
+/// assert_eq!(q.pop(), Some(1));
+/// assert_eq!(q.pop(), Some(2));
+/// assert_eq!(q.pop(), None);
+/// ```
+pub struct Queue<T> {
+    raw: raw::RawQueue<T>,
+}
+
+impl<T> Queue<T> {
+    /// Creates an empty queue. Allocates nothing until the first push.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_queue::Queue;
+    ///
+    /// static JOBS: Queue<u32> = Queue::new();
+    /// JOBS.push(7);
+    /// assert_eq!(JOBS.pop(), Some(7));
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn new() -> Self {
+        Self {
+            raw: raw::RawQueue::new(),
+        }
+    }
+
+    /// Creates an empty queue. Allocates nothing until the first push.
+    ///
+    /// (Under `cfg(loom)` this is not `const`: loom's atomics cannot be built in a constant.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::<u8>::new();
+    /// assert!(q.is_empty());
+    /// ```
+    #[cfg(loom)]
+    pub fn new() -> Self {
+        Self {
+            raw: raw::RawQueue::new(),
+        }
+    }
+
+    /// Pushes `value` at the back of the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// q.push("job");
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    #[inline]
+    pub fn push(&self, value: T) {
+        self.raw.push(value)
+    }
+
+    /// `push` that runs `stall` after claiming its slot and before publishing into it: lets the
+    /// loom models stand for a producer preempted mid-push. Only under `cfg(loom)`.
+    ///
+    /// # Examples
+    ///
+    /// ```ignore
+    /// q.push_with_stall(1, || assert_eq!(q.pop(), None)); // the pop does not wait
+    /// ```
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
+        self.raw.push_with_stall(value, stall)
+    }
+
+    /// Removes the value at the front of the queue, or returns `None` if the queue is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// assert_eq!(q.pop(), None);
+    /// q.push(3);
+    /// assert_eq!(q.pop(), Some(3));
+    /// ```
+    #[inline]
+    pub fn pop(&self) -> Option<T> {
+        self.raw.pop()
+    }
+
+    /// Pushes every item of `items`, in order, claiming slots for many items with one atomic
+    /// step (up to a segment's worth at a time).
+    ///
+    /// The items keep their order relative to each other, and each takes effect at some instant
+    /// during the call; items pushed concurrently by other threads may land between them.
+    /// The lower bound of the iterator's `size_hint` sizes the claims (an iterator that reports
+    /// none is pushed one claim at a time); a wrong hint costs speed, never items, and a panic
+    /// from the iterator leaves the items yielded so far in the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// q.push_batch(0..32);
+    /// assert_eq!(q.len(), 32);
+    /// assert_eq!(q.pop(), Some(0));
+    /// ```
+    pub fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) {
+        self.raw.push_batch(items.into_iter())
+    }
+
+    /// Moves up to `max` values from the front of the queue to the end of `out`, claiming them
+    /// with one atomic step, and returns how many it moved.
+    ///
+    /// It may move fewer than `max` even when more are queued (a batch never crosses a segment
+    /// boundary, and slots whose producer is still writing are skipped), but it returns 0 only
+    /// if the queue was empty. The values moved are in FIFO order, as if popped one by one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// q.push_batch([1, 2, 3]);
+    /// let mut out = Vec::new();
+    /// assert_eq!(q.pop_batch(&mut out, 2), 2);
+    /// assert_eq!(out, [1, 2]);
+    /// ```
+    pub fn pop_batch(&self, out: &mut Vec<T>, max: usize) -> usize {
+        self.raw.pop_batch(out, max)
+    }
+
+    /// The number of values in the queue: a snapshot, exact only when no operation is in
+    /// flight. Never panics; pushes that are still writing their value may already count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// q.push(1);
+    /// q.push(2);
+    /// assert_eq!(q.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether a `pop` now would find the queue empty (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// assert!(q.is_empty());
+    /// q.push(());
+    /// assert!(!q.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+}
+
+impl<T> Default for Queue<T> {
+    /// An empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: freeway_queue::Queue<i32> = Default::default();
+    /// assert!(q.is_empty());
+    /// ```
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    /// Prints `Queue { .. }`: the contents cannot be read without taking them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::<u8>::new();
+    /// assert_eq!(format!("{q:?}"), "Queue { .. }");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Queue { .. }")
+    }
+}
+
+impl<T> FromIterator<T> for Queue<T> {
+    /// A queue holding the items in iteration order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: freeway_queue::Queue<_> = (1..=3).collect();
+    /// assert_eq!(q.pop(), Some(1));
+    /// ```
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut q = Self::new();
+        q.extend(iter);
+        q
+    }
+}
+
+impl<T> Extend<T> for Queue<T> {
+    /// Pushes every item, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut q = freeway_queue::Queue::new();
+    /// q.extend([1, 2]);
+    /// assert_eq!(q.len(), 2);
+    /// ```
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for v in iter {
+            self.push(v);
+        }
+    }
+}
+
+impl<T> IntoIterator for Queue<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    /// Turns the queue into an iterator over its values, front to back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q: freeway_queue::Queue<_> = (0..3).collect();
+    /// assert_eq!(q.into_iter().collect::<Vec<_>>(), [0, 1, 2]);
+    /// ```
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { queue: self }
+    }
+}
+
+/// An owning iterator over the values of a [`Queue`], front to back.
+///
+/// The values not consumed are dropped with the iterator.
+///
+/// # Examples
+///
+/// ```
+/// let q: freeway_queue::Queue<_> = ["a", "b"].into_iter().collect();
+/// let mut it = q.into_iter();
+/// assert_eq!(it.next(), Some("a"));
+/// ```
+pub struct IntoIter<T> {
+    queue: Queue<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.queue.raw.pop_mut()
+    }
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("IntoIter { .. }")
+    }
+}
+
+/// A bounded multi-producer multi-consumer FIFO queue with a fixed capacity.
+///
+/// `push` returns the value back when the queue is full; `force_push` evicts the oldest value
+/// instead. The slots are allocated once, at creation.
+///
+/// # Progress
+///
+/// Operations are one CAS and one store in the common case, but they are *not* lock-free: a
+/// thread preempted between claiming a slot and publishing it makes the consumer (or producer)
+/// of that slot wait, with backoff, until it runs again. Use [`Queue`] where that matters.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_queue::ArrayQueue;
+///
+/// let q = ArrayQueue::new(2);
+/// assert_eq!(q.push(1), Ok(()));
+/// assert_eq!(q.push(2), Ok(()));
+/// assert_eq!(q.push(3), Err(3));
+/// assert_eq!(q.pop(), Some(1));
+/// ```
+pub struct ArrayQueue<T> {
+    raw: raw::RawArrayQueue<T>,
+}
+
+impl<T> ArrayQueue<T> {
+    /// Creates an empty queue that holds up to `capacity` values.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0 (a queue that can hold nothing is almost certainly a bug), or if it is
+    /// so large that the index arithmetic would overflow (above `usize::MAX / 2`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::<u64>::new(1024);
+    /// assert_eq!(q.capacity(), 1024);
+    /// ```
+    ///
+    /// ```should_panic
+    /// let q = freeway_queue::ArrayQueue::<u64>::new(0); // panics: capacity must be non-zero
+    /// ```
+    pub fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "ArrayQueue::new: capacity must be non-zero");
+        assert!(
+            capacity <= usize::MAX / 2,
+            "ArrayQueue::new: capacity {capacity} is too large"
+        );
+        Self {
+            raw: raw::RawArrayQueue::new(capacity),
+        }
+    }
+
+    /// Pushes `value` at the back, or gives it back as `Err(value)` if the queue is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(1);
+    /// assert_eq!(q.push('x'), Ok(()));
+    /// assert_eq!(q.push('y'), Err('y'));
+    /// ```
+    #[inline]
+    pub fn push(&self, value: T) -> Result<(), T> {
+        self.raw.push(value)
+    }
+
+    /// Pushes `value` at the back; if the queue is full, first removes the value at the front
+    /// and returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(2);
+    /// assert_eq!(q.force_push(1), None);
+    /// assert_eq!(q.force_push(2), None);
+    /// assert_eq!(q.force_push(3), Some(1));
+    /// assert_eq!(q.pop(), Some(2));
+    /// ```
+    #[inline]
+    pub fn force_push(&self, value: T) -> Option<T> {
+        self.raw.force_push(value)
+    }
+
+    /// Removes the value at the front, or returns `None` if the queue is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(4);
+    /// assert_eq!(q.pop(), None::<u8>);
+    /// q.push(5).unwrap();
+    /// assert_eq!(q.pop(), Some(5));
+    /// ```
+    #[inline]
+    pub fn pop(&self) -> Option<T> {
+        self.raw.pop()
+    }
+
+    /// The most values the queue can hold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(freeway_queue::ArrayQueue::<()>::new(3).capacity(), 3);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.raw.capacity()
+    }
+
+    /// The number of values in the queue: a snapshot, never above [`capacity`](Self::capacity).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(4);
+    /// q.push(1).unwrap();
+    /// assert_eq!(q.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether the queue is empty (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::<u8>::new(4);
+    /// assert!(q.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Whether the queue is full (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(1);
+    /// q.push(0).unwrap();
+    /// assert!(q.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.raw.is_full()
+    }
+}
+
+impl<T> fmt::Debug for ArrayQueue<T> {
+    /// Prints `ArrayQueue { .. }`: the contents cannot be read without taking them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::<u8>::new(1);
+    /// assert_eq!(format!("{q:?}"), "ArrayQueue { .. }");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("ArrayQueue { .. }")
+    }
+}
+
+impl<T> IntoIterator for ArrayQueue<T> {
+    type Item = T;
+    type IntoIter = ArrayIntoIter<T>;
+
+    /// Turns the queue into an iterator over its values, front to back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(3);
+    /// q.push(1).unwrap();
+    /// q.push(2).unwrap();
+    /// assert_eq!(q.into_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
+    fn into_iter(self) -> ArrayIntoIter<T> {
+        ArrayIntoIter { queue: self }
+    }
+}
+
+/// An owning iterator over the values of an [`ArrayQueue`], front to back.
+///
+/// The values not consumed are dropped with the iterator.
+///
+/// # Examples
+///
+/// ```
+/// let q = freeway_queue::ArrayQueue::new(2);
+/// q.push("a").unwrap();
+/// assert_eq!(q.into_iter().next(), Some("a"));
+/// ```
+pub struct ArrayIntoIter<T> {
+    queue: ArrayQueue<T>,
+}
+
+impl<T> Iterator for ArrayIntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.queue.raw.pop_mut()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.queue.len();
+        (n, Some(n))
+    }
+}
+
+impl<T> ExactSizeIterator for ArrayIntoIter<T> {}
+
+impl<T> fmt::Debug for ArrayIntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("ArrayIntoIter { .. }")
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crosses_many_segments_in_order() {
+        let q = Queue::new();
+        let n = raw::SEGMENT_SLOTS * 5 + 3;
+        for i in 0..n {
+            q.push(i);
+        }
+        assert_eq!(q.len(), n);
+        for i in 0..n {
+            assert_eq!(q.pop(), Some(i));
+        }
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.len(), 0);
+    }
+}

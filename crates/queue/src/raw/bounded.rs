@@ -1,0 +1,342 @@
+//! The bounded queue's core: a ring of slots, each with a stamp that says which lap it is on
+//! and whether it is full.
+//!
+//! # Origins
+//!
+//! Dmitry Vyukov's bounded MPMC queue ("Bounded MPMC queue", 1024cores.net, 2010), the design
+//! crossbeam's `ArrayQueue` also uses. Producers and consumers race on one index each (`tail`,
+//! `head`) with a CAS, and a per-slot stamp tells them whether the slot at their index is ready
+//! for them on this lap.
+//!
+//! # Indices and stamps
+//!
+//! An index packs a lap count above a slot position: `index = lap * one_lap + position`, where
+//! `one_lap` is the smallest power of two above the capacity (so the position bits never carry
+//! into the lap bits). With `t` the producer index and `h` the consumer index:
+//!
+//! | slot stamp                    | meaning                                                    |
+//! |-------------------------------|------------------------------------------------------------|
+//! | `stamp == t`                  | empty and ready for the producer that claims index `t`     |
+//! | `stamp == t + 1 - one_lap`    | still full from the previous lap: the queue may be full    |
+//! | `stamp == h + 1`              | full, ready for the consumer that claims index `h`         |
+//! | `stamp == h`                  | empty on this lap: the queue may be empty                  |
+//! | anything else                 | another thread is between its claim and its stamp store   |
+//!
+//! Initially slot `i` has stamp `i` and `head == tail == 0`.
+//!
+//! # Push and pop
+//!
+//! A producer reads `tail`, and if the slot's stamp equals it, claims the index by a CAS on
+//! `tail` to the next index (wrapping to the next lap at the end of the ring), writes the value,
+//! and stores stamp `t + 1`. A consumer reads `head`, and if the slot's stamp is `h + 1` claims
+//! the index by a CAS on `head`, moves the value out and stores stamp `h + one_lap`: the slot is
+//! empty and ready for the producer one lap later.
+//!
+//! # `force_push`
+//!
+//! When the ring is full, `force_push` claims the oldest element's slot as a consumer would (a
+//! CAS moving `head` one step), then moves `tail` one step by a plain store (no producer can
+//! move it while the ring is full), swaps its value for the old one in place, and stores the
+//! stamp that marks the slot full for the new lap. The evicted value is returned.
+//!
+//! # Progress (honestly)
+//!
+//! Not lock-free in the strict sense. A consumer whose slot has been claimed by a producer that
+//! has not yet stored its stamp (preempted between its CAS and its store) spins (with backoff,
+//! then yielding) until that producer resumes; symmetrically a producer may wait for a consumer
+//! one lap behind, and every thread waits while a `force_push` is between its two index updates.
+//! This is the price of Vyukov's design, whose fast path is one CAS and one store per
+//! operation; the unbounded [`Queue`](crate::Queue) has no such waits.
+
+use core::mem::MaybeUninit;
+
+use freeway_epoch::Backoff;
+use freeway_epoch::CachePadded;
+use freeway_epoch::sync::atomic::AtomicUsize;
+use freeway_epoch::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use freeway_epoch::sync::cell::UnsafeCell;
+
+struct Slot<T> {
+    /// Lap and state of the slot (table in the module docs).
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// The bounded MPMC queue's shared state.
+pub(crate) struct RawArrayQueue<T> {
+    /// Consumer index (lap and position).
+    head: CachePadded<AtomicUsize>,
+    /// Producer index (lap and position).
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    /// Slots in the ring.
+    cap: usize,
+    /// The smallest power of two above `cap`: adding it to an index moves it one lap on.
+    one_lap: usize,
+}
+
+// SAFETY: the queue moves `T`s between threads (pushed on one, popped or dropped on another), so
+// `T: Send` is needed and suffices; it never shares a `&T`, so no `T: Sync` is needed.
+unsafe impl<T: Send> Send for RawArrayQueue<T> {}
+// SAFETY: as for `Send`: shared access only moves owned values between threads.
+unsafe impl<T: Send> Sync for RawArrayQueue<T> {}
+
+/// Waits a little while another thread finishes its step.
+#[inline]
+fn wait(backoff: &Backoff) {
+    #[cfg(loom)]
+    {
+        let _ = backoff;
+        freeway_epoch::sync::hint::spin_loop();
+    }
+    #[cfg(not(loom))]
+    backoff.snooze();
+}
+
+impl<T> RawArrayQueue<T> {
+    /// A queue of `cap` slots (`cap > 0`, checked by the caller).
+    pub(crate) fn new(cap: usize) -> Self {
+        debug_assert!(cap > 0);
+        let one_lap = (cap + 1).next_power_of_two();
+        let buffer = (0..cap)
+            .map(|i| Slot {
+                stamp: AtomicUsize::new(i),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+            })
+            .collect();
+        Self {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer,
+            cap,
+            one_lap,
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The index after `index`: the next position, or position 0 of the next lap.
+    #[inline]
+    fn step(&self, index: usize) -> usize {
+        let pos = index & (self.one_lap - 1);
+        if pos + 1 < self.cap {
+            index + 1
+        } else {
+            (index & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    #[inline]
+    fn slot(&self, index: usize) -> &Slot<T> {
+        let pos = index & (self.one_lap - 1);
+        // SAFETY: every index stored in `head` or `tail` has a position below `cap` (`step`
+        // wraps at `cap`), and `buffer.len() == cap`.
+        unsafe { self.buffer.get_unchecked(pos) }
+    }
+
+    /// Pushes `value`, or, with `force`, evicts the oldest value when full. Returns
+    /// `Err(value)` when full and not forced, `Ok(Some(old))` on an eviction.
+    #[inline]
+    fn push_inner(&self, value: T, force: bool) -> Result<Option<T>, T> {
+        let backoff = Backoff::new();
+        // SeqCst (every load and CAS of `head`/`tail`): the full and empty verdicts compare the
+        // two indices, read at different moments; one total order over all index operations
+        // makes the comparison sound. On x86 SeqCst loads and RMWs cost what Acquire/AcqRel do.
+        let mut tail = self.tail.load(SeqCst);
+        loop {
+            let slot = self.slot(tail);
+            // Acquire: pairs with the Release stamp store in `pop` (or `force_push`), so the old
+            // value was moved out before we overwrite the cell.
+            let stamp = slot.stamp.load(Acquire);
+            if stamp == tail {
+                let next = self.step(tail);
+                match self.tail.compare_exchange_weak(tail, next, SeqCst, SeqCst) {
+                    Ok(_) => {
+                        // SAFETY: our CAS claimed index `tail`, whose slot is empty on this lap
+                        // (stamp == tail): no other thread touches its cell until we store the
+                        // stamp below.
+                        slot.value.with_mut(|c| unsafe { (*c).write(value) });
+                        // Release: pairs with the Acquire stamp load in `pop`, publishing the
+                        // value.
+                        slot.stamp.store(tail.wrapping_add(1), Release);
+                        return Ok(None);
+                    }
+                    Err(t) => {
+                        tail = t;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+                // The slot is still full from the previous lap.
+                let head = self.head.load(SeqCst);
+                if head.wrapping_add(self.one_lap) == tail {
+                    if !force {
+                        return Err(value);
+                    }
+                    // Full: claim the oldest slot (at `head`, which is this one) as a consumer.
+                    let new_tail = self.step(tail);
+                    let new_head = self.step(head);
+                    if self
+                        .head
+                        .compare_exchange_weak(head, new_head, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        // No producer can move `tail` while the ring is full (they all see a
+                        // full slot or wait for ours), so a store suffices.
+                        self.tail.store(new_tail, SeqCst);
+                        // SAFETY: the head CAS made us the consumer of the oldest value and the
+                        // full ring made us the producer of the same slot; nobody else touches
+                        // its cell until our stamp store. The value is initialised (stamp said
+                        // full).
+                        let old = slot.value.with_mut(|c| unsafe {
+                            let old = (*c).assume_init_read();
+                            (*c).write(value);
+                            old
+                        });
+                        // Release: pairs with the Acquire stamp load in `pop`, publishing the
+                        // new value.
+                        slot.stamp.store(tail.wrapping_add(1), Release);
+                        return Ok(Some(old));
+                    }
+                    backoff.spin();
+                } else {
+                    // A consumer is between its claim and its stamp store.
+                    wait(&backoff);
+                }
+                tail = self.tail.load(SeqCst);
+            } else {
+                // Another producer claimed this index and has not stored its stamp yet, or
+                // `tail` moved on: reload.
+                wait(&backoff);
+                tail = self.tail.load(SeqCst);
+            }
+        }
+    }
+
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        self.push_inner(value, false).map(|_| ())
+    }
+
+    pub(crate) fn force_push(&self, value: T) -> Option<T> {
+        match self.push_inner(value, true) {
+            Ok(old) => old,
+            Err(_) => unreachable!("a forced push never reports the ring full"),
+        }
+    }
+
+    pub(crate) fn pop(&self) -> Option<T> {
+        let backoff = Backoff::new();
+        // SeqCst: see `push_inner`.
+        let mut head = self.head.load(SeqCst);
+        loop {
+            let slot = self.slot(head);
+            // Acquire: pairs with the Release stamp store in `push_inner`, so the value is
+            // visible.
+            let stamp = slot.stamp.load(Acquire);
+            if stamp == head.wrapping_add(1) {
+                let next = self.step(head);
+                match self.head.compare_exchange_weak(head, next, SeqCst, SeqCst) {
+                    Ok(_) => {
+                        // SAFETY: our CAS claimed index `head`, whose slot is full on this lap;
+                        // no other thread touches the cell until our stamp store, and we move
+                        // the value out once.
+                        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
+                        // Release: pairs with the Acquire stamp load in `push_inner`: the slot is
+                        // free for the producer one lap on.
+                        slot.stamp.store(head.wrapping_add(self.one_lap), Release);
+                        return Some(v);
+                    }
+                    Err(h) => {
+                        head = h;
+                        backoff.spin();
+                    }
+                }
+            } else if stamp == head {
+                let tail = self.tail.load(SeqCst);
+                if tail == head {
+                    return None;
+                }
+                // A producer claimed this slot and has not published yet: wait for it.
+                wait(&backoff);
+                head = self.head.load(SeqCst);
+            } else {
+                wait(&backoff);
+                head = self.head.load(SeqCst);
+            }
+        }
+    }
+
+    /// A snapshot of the number of elements; never above the capacity.
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // SeqCst: see `push_inner`; the recheck makes head and tail a consistent pair.
+            let tail = self.tail.load(SeqCst);
+            let head = self.head.load(SeqCst);
+            if self.tail.load(SeqCst) == tail {
+                let hix = head & (self.one_lap - 1);
+                let tix = tail & (self.one_lap - 1);
+                return if hix < tix {
+                    tix - hix
+                } else if hix > tix {
+                    self.cap - hix + tix
+                } else if tail == head {
+                    0
+                } else {
+                    self.cap
+                };
+            }
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        // SeqCst: see `push_inner`.
+        let head = self.head.load(SeqCst);
+        let tail = self.tail.load(SeqCst);
+        head == tail
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        // SeqCst: see `push_inner`.
+        let tail = self.tail.load(SeqCst);
+        let head = self.head.load(SeqCst);
+        head.wrapping_add(self.one_lap) == tail
+    }
+
+    /// `pop` with exclusive access.
+    pub(crate) fn pop_mut(&mut self) -> Option<T> {
+        // Relaxed: `&mut self`, no other thread can race.
+        let head = self.head.load(Relaxed);
+        let tail = self.tail.load(Relaxed);
+        if head == tail {
+            return None;
+        }
+        let slot = self.slot(head);
+        // SAFETY: exclusive access, and `head != tail` with no operation in flight means the
+        // slot at `head` is full; we move its value out once and advance `head` past it.
+        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
+        slot.stamp.store(head.wrapping_add(self.one_lap), Relaxed);
+        let next = self.step(head);
+        self.head.store(next, Relaxed);
+        Some(v)
+    }
+}
+
+impl<T> Drop for RawArrayQueue<T> {
+    fn drop(&mut self) {
+        /// Keeps dropping if a value's `Drop` panics, so nothing is leaked.
+        struct Finish<'a, T>(&'a mut RawArrayQueue<T>);
+        impl<T> Drop for Finish<'_, T> {
+            fn drop(&mut self) {
+                while let Some(v) = self.0.pop_mut() {
+                    drop(v);
+                }
+            }
+        }
+        let finish = Finish(self);
+        while let Some(v) = finish.0.pop_mut() {
+            drop(v);
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Threads, linearizability checking and reclamation under load (this file is also what
+//! `cargo xtask asan` runs under AddressSanitizer).
+//!
+//! The tests share a lock: the reclamation test asserts quiescence of process-wide counters,
+//! which other tests retiring at the same time would disturb.
+#![cfg(not(loom))]
+
+use freeway_check::drops::DropTracker;
+use freeway_check::models::{BoundedFifo, BoundedOp, BoundedRet, Fifo, QueueOp, QueueRet};
+use freeway_check::stress::{StressConfig, stress};
+use freeway_epoch::sync::{Mutex, MutexGuard, thread};
+use freeway_epoch::{accounting, reclaim_until_quiescent};
+use freeway_queue::{ArrayQueue, Queue};
+use std::time::Duration;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn cfg(threads: usize) -> StressConfig {
+    StressConfig {
+        threads,
+        ops_per_thread: 200,
+        rounds: 40,
+        time_limit: Duration::from_millis(600),
+        ..StressConfig::default()
+    }
+}
+
+#[test]
+fn queue_is_linearizable() {
+    let _s = serial();
+    for threads in [2, 3] {
+        let report = stress(
+            &cfg(threads),
+            Fifo::<u64>::new(),
+            Queue::new,
+            |rng, _| {
+                if rng.chance(0.5) {
+                    QueueOp::Push(rng.next_u64())
+                } else {
+                    QueueOp::Pop
+                }
+            },
+            |q, op| match op {
+                QueueOp::Push(v) => {
+                    q.push(*v);
+                    QueueRet::Push
+                }
+                QueueOp::Pop => QueueRet::Pop(q.pop()),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.operations > 0);
+    }
+}
+
+#[test]
+fn queue_is_linearizable_across_a_segment_boundary() {
+    // Start each round with 250 values queued (segments hold 256), so pushes hand over to a new
+    // segment and pops drain and retire the first one while the history is recorded.
+    let _s = serial();
+    use freeway_check::spec::Spec;
+    const BACKLOG: u64 = 250;
+    let mut init = Fifo::<u64>::new();
+    for v in 0..BACKLOG {
+        init.apply(&QueueOp::Push(v));
+    }
+    let cfg = StressConfig {
+        ops_per_thread: 100,
+        ..cfg(3)
+    };
+    stress(
+        &cfg,
+        init,
+        || (0..BACKLOG).collect::<Queue<u64>>(),
+        |rng, _| {
+            if rng.chance(0.5) {
+                QueueOp::Push(BACKLOG + rng.next_u64() % (u64::MAX - BACKLOG))
+            } else {
+                QueueOp::Pop
+            }
+        },
+        |q, op| match op {
+            QueueOp::Push(v) => {
+                q.push(*v);
+                QueueRet::Push
+            }
+            QueueOp::Pop => QueueRet::Pop(q.pop()),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn array_queue_is_linearizable() {
+    let _s = serial();
+    for cap in [1, 3] {
+        stress(
+            &cfg(3),
+            BoundedFifo::<u64>::new(cap),
+            || ArrayQueue::new(cap),
+            |rng, _| match rng.below(5) {
+                0 | 1 => BoundedOp::Push(rng.next_u64()),
+                2 => BoundedOp::ForcePush(rng.next_u64()),
+                _ => BoundedOp::Pop,
+            },
+            |q, op| match op {
+                BoundedOp::Push(v) => BoundedRet::Push(q.push(*v)),
+                BoundedOp::ForcePush(v) => BoundedRet::ForcePush(q.force_push(*v)),
+                BoundedOp::Pop => BoundedRet::Pop(q.pop()),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Producers push tagged batches, consumers pop batches: every value arrives exactly once and
+/// each producer's values arrive in the order it pushed them.
+#[test]
+fn batches_keep_per_producer_order_and_lose_nothing() {
+    let _s = serial();
+    const PRODUCERS: u64 = 2;
+    const PER: u64 = 20_000;
+    let q = Queue::new();
+    let seen: Vec<Vec<u64>> = thread::scope(|s| {
+        for p in 0..PRODUCERS {
+            let q = &q;
+            s.spawn(move || {
+                let mut i = 0;
+                while i < PER {
+                    let n = (i % 37 + 1).min(PER - i);
+                    q.push_batch((i..i + n).map(|x| (p << 32) | x));
+                    i += n;
+                    if i % 5 == 0 && i < PER {
+                        q.push((p << 32) | i);
+                        i += 1;
+                    }
+                }
+            });
+        }
+        let consumers: Vec<_> = (0..2)
+            .map(|c| {
+                let q = &q;
+                s.spawn(move || {
+                    let mut got = Vec::new();
+                    let mut out = Vec::new();
+                    let mut idle = 0;
+                    while idle < 200_000 {
+                        out.clear();
+                        let n = if c == 0 {
+                            q.pop_batch(&mut out, 32)
+                        } else {
+                            q.pop().map(|v| out.push(v)).map_or(0, |_| 1)
+                        };
+                        if n == 0 {
+                            idle += 1;
+                            std::hint::spin_loop();
+                        } else {
+                            idle = 0;
+                            got.extend_from_slice(&out);
+                        }
+                        if got.len() as u64 >= PRODUCERS * PER {
+                            break;
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        consumers.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut rest = Vec::new();
+    let mut q = q;
+    rest.extend(std::mem::take(&mut q));
+    let mut all: Vec<u64> = Vec::new();
+    for got in seen.iter().chain(std::iter::once(&rest)) {
+        let mut last = [None::<u64>; PRODUCERS as usize];
+        for &v in got {
+            let (p, x) = ((v >> 32) as usize, v & 0xffff_ffff);
+            if let Some(prev) = last[p] {
+                assert!(x > prev, "producer {p}: {x} arrived after {prev}");
+            }
+            last[p] = Some(x);
+        }
+        all.extend_from_slice(got);
+    }
+    all.sort_unstable();
+    let want: Vec<u64> = (0..PRODUCERS)
+        .flat_map(|p| (0..PER).map(move |x| (p << 32) | x))
+        .collect();
+    assert_eq!(all.len(), want.len(), "values lost or duplicated");
+    assert_eq!(all, want);
+}
+
+/// Many threads push and pop drop-tracked values through many segments; afterwards every value
+/// is dropped exactly once and every retired segment is reclaimed.
+#[test]
+fn elements_dropped_once_and_segments_reclaimed() {
+    let _s = serial();
+    const { assert!(accounting::ENABLED) };
+    let tracker = DropTracker::new();
+    let before = accounting::counts();
+    {
+        let q = Queue::new();
+        let bounded = ArrayQueue::new(16);
+        thread::scope(|s| {
+            for t in 0..4usize {
+                let (q, bounded, tracker) = (&q, &bounded, &tracker);
+                s.spawn(move || {
+                    for i in 0..15_000usize {
+                        q.push(tracker.track(i));
+                        if (i + t) % 3 != 0 {
+                            drop(q.pop());
+                        }
+                        if let Err(v) = bounded.push(tracker.track(i)) {
+                            drop(v);
+                            drop(bounded.force_push(tracker.track(i)));
+                        }
+                        if i % 2 == 0 {
+                            drop(bounded.pop());
+                        }
+                    }
+                });
+            }
+        });
+        assert!(tracker.alive() > 0, "the queues still hold values");
+    }
+    tracker.assert_all_dropped_once();
+    let left = reclaim_until_quiescent(100_000);
+    let after = accounting::counts();
+    assert!(
+        after.retired - before.retired > 100,
+        "drained segments go through the retirement path"
+    );
+    assert_eq!(left, 0, "segments retired but never reclaimed: {after:?}");
+}
