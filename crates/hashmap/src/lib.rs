@@ -25,6 +25,15 @@
 //!   need the resize to finish.
 //! - `len` is a sum of striped counters: cheap, exact when no write is in flight.
 //!
+//! # Guards
+//!
+//! Entries are retired to `freeway_epoch`'s default collector, so only a guard of that collector
+//! protects the references the map hands out. Every method that takes a `&Guard` checks this and
+//! panics on an unprotected guard or another collector's (a foreign guard would be unsound, not
+//! merely slow); the check is a dozen instructions per call. [`HashMap::pin`] pins the default
+//! collector itself, so the methods of the [`HashMapRef`] it returns skip the check: pin once per
+//! batch of operations and use the handle for the fastest path.
+//!
 //! # User code and panics
 //!
 //! `Hash`, `Eq` and the closures of [`HashMap::update`], [`HashMap::compute`] and
@@ -49,10 +58,15 @@
 //! assert!(m.is_empty());
 //! ```
 
+#[cfg(feature = "rayon")]
+mod par;
 mod raw;
 
+#[cfg(feature = "rayon")]
+pub use par::ParIter;
+
 use freeway_epoch::Guard;
-use raw::{Inserted, RawMap};
+use raw::{Inserted, Pinned, RawMap};
 use std::borrow::Borrow;
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -256,7 +270,7 @@ where
     pub fn pin(&self) -> HashMapRef<'_, K, V, S> {
         HashMapRef {
             map: self,
-            guard: freeway_epoch::pin(),
+            guard: Pinned::pin(),
         }
     }
 
@@ -295,6 +309,14 @@ where
     /// assert_eq!(map.get_key_value(&7, &guard), Some((&7, &'x')));
     /// ```
     pub fn get_key_value<'g, Q>(&'g self, key: &Q, guard: &'g Guard) -> Option<(&'g K, &'g V)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.get_kv_in(key, Pinned::check(guard))
+    }
+
+    fn get_kv_in<'g, Q>(&'g self, key: &Q, guard: &'g Pinned) -> Option<(&'g K, &'g V)>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -339,6 +361,10 @@ where
     /// assert_eq!(map.get(&1, &guard), Some(&"b"));
     /// ```
     pub fn insert<'g>(&'g self, key: K, value: V, guard: &'g Guard) -> Option<&'g V> {
+        self.insert_in(key, value, Pinned::check(guard))
+    }
+
+    fn insert_in<'g>(&'g self, key: K, value: V, guard: &'g Pinned) -> Option<&'g V> {
         let h = self.hash(&key);
         match self.raw.insert(h, key, value, true, guard) {
             Inserted::New(_) => None,
@@ -358,6 +384,14 @@ where
     /// assert_eq!(map.remove(&1, &guard), None);
     /// ```
     pub fn remove<'g, Q>(&'g self, key: &Q, guard: &'g Guard) -> Option<&'g V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.remove_in(key, Pinned::check(guard))
+    }
+
+    fn remove_in<'g, Q>(&'g self, key: &Q, guard: &'g Pinned) -> Option<&'g V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -387,7 +421,14 @@ where
     where
         F: Fn(&V) -> V,
     {
-        self.compute(
+        self.update_in(key, f, Pinned::check(guard))
+    }
+
+    fn update_in<'g, F>(&'g self, key: K, f: F, guard: &'g Pinned) -> Option<&'g V>
+    where
+        F: Fn(&V) -> V,
+    {
+        self.compute_in(
             key,
             |old| match old {
                 Some(v) => Operation::Insert(f(v)),
@@ -412,6 +453,13 @@ where
     /// assert_eq!(map.get_or_insert_with(1, || 9, &guard), &5);
     /// ```
     pub fn get_or_insert_with<'g, F>(&'g self, key: K, f: F, guard: &'g Guard) -> &'g V
+    where
+        F: FnOnce() -> V,
+    {
+        self.get_or_insert_with_in(key, f, Pinned::check(guard))
+    }
+
+    fn get_or_insert_with_in<'g, F>(&'g self, key: K, f: F, guard: &'g Pinned) -> &'g V
     where
         F: FnOnce() -> V,
     {
@@ -444,8 +492,20 @@ where
     pub fn compute<'g, F>(
         &'g self,
         key: K,
-        mut f: F,
+        f: F,
         guard: &'g Guard,
+    ) -> (Option<&'g V>, Option<&'g V>)
+    where
+        F: FnMut(Option<&V>) -> Operation<V>,
+    {
+        self.compute_in(key, f, Pinned::check(guard))
+    }
+
+    fn compute_in<'g, F>(
+        &'g self,
+        key: K,
+        mut f: F,
+        guard: &'g Pinned,
     ) -> (Option<&'g V>, Option<&'g V>)
     where
         F: FnMut(Option<&V>) -> Operation<V>,
@@ -477,7 +537,14 @@ where
     /// map.retain(|_, v| v % 2 == 0, &guard);
     /// assert_eq!(map.len(), 5);
     /// ```
-    pub fn retain<F>(&self, mut f: F, guard: &Guard)
+    pub fn retain<F>(&self, f: F, guard: &Guard)
+    where
+        F: FnMut(&K, &V) -> bool,
+    {
+        self.retain_in(f, Pinned::check(guard))
+    }
+
+    fn retain_in<F>(&self, mut f: F, guard: &Pinned)
     where
         F: FnMut(&K, &V) -> bool,
     {
@@ -506,7 +573,7 @@ where
     /// assert!(map.is_empty());
     /// ```
     pub fn clear(&self, guard: &Guard) {
-        self.raw.clear(guard);
+        self.raw.clear(Pinned::check(guard));
     }
 }
 
@@ -533,6 +600,10 @@ impl<K, V, S> HashMap<K, V, S> {
     /// assert_eq!(all, [(0, 0), (1, 10), (2, 20)]);
     /// ```
     pub fn iter<'g>(&'g self, guard: &'g Guard) -> Iter<'g, K, V> {
+        self.iter_in(Pinned::check(guard))
+    }
+
+    fn iter_in<'g>(&'g self, guard: &'g Pinned) -> Iter<'g, K, V> {
         Iter {
             raw: self.raw.iter(guard),
         }
@@ -585,7 +656,8 @@ impl<K, V, S> HashMap<K, V, S> {
 /// ```
 pub struct HashMapRef<'m, K, V, S = RandomState> {
     map: &'m HashMap<K, V, S>,
-    guard: Guard,
+    /// Pinned on the default collector at creation, so no method checks it again.
+    guard: Pinned,
 }
 
 impl<'m, K, V, S> HashMapRef<'m, K, V, S>
@@ -604,7 +676,7 @@ where
     /// assert_eq!(map.get(&1, m.guard()), None);
     /// ```
     pub fn guard(&self) -> &Guard {
-        &self.guard
+        self.guard.guard()
     }
 
     /// See [`HashMap::get`].
@@ -622,7 +694,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.get(key, &self.guard)
+        self.map.get_kv_in(key, &self.guard).map(|(_, v)| v)
     }
 
     /// See [`HashMap::get_key_value`].
@@ -640,7 +712,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.get_key_value(key, &self.guard)
+        self.map.get_kv_in(key, &self.guard)
     }
 
     /// See [`HashMap::contains_key`].
@@ -658,7 +730,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.contains_key(key, &self.guard)
+        self.map.get_kv_in(key, &self.guard).is_some()
     }
 
     /// See [`HashMap::insert`].
@@ -672,7 +744,7 @@ where
     /// assert_eq!(m.insert(1, 3), Some(&2));
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<&V> {
-        self.map.insert(key, value, &self.guard)
+        self.map.insert_in(key, value, &self.guard)
     }
 
     /// See [`HashMap::remove`].
@@ -690,7 +762,7 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.map.remove(key, &self.guard)
+        self.map.remove_in(key, &self.guard)
     }
 
     /// See [`HashMap::update`] (`f` may run more than once).
@@ -707,7 +779,7 @@ where
     where
         F: Fn(&V) -> V,
     {
-        self.map.update(key, f, &self.guard)
+        self.map.update_in(key, f, &self.guard)
     }
 
     /// See [`HashMap::get_or_insert_with`].
@@ -723,7 +795,7 @@ where
     where
         F: FnOnce() -> V,
     {
-        self.map.get_or_insert_with(key, f, &self.guard)
+        self.map.get_or_insert_with_in(key, f, &self.guard)
     }
 
     /// See [`HashMap::compute`].
@@ -740,7 +812,7 @@ where
     where
         F: FnMut(Option<&V>) -> Operation<V>,
     {
-        self.map.compute(key, f, &self.guard)
+        self.map.compute_in(key, f, &self.guard)
     }
 
     /// See [`HashMap::retain`].
@@ -757,7 +829,7 @@ where
     where
         F: FnMut(&K, &V) -> bool,
     {
-        self.map.retain(f, &self.guard)
+        self.map.retain_in(f, &self.guard)
     }
 
     /// See [`HashMap::clear`].
@@ -771,7 +843,7 @@ where
     /// assert!(m.is_empty());
     /// ```
     pub fn clear(&self) {
-        self.map.clear(&self.guard)
+        self.map.raw.clear(&self.guard)
     }
 }
 
@@ -809,7 +881,7 @@ impl<'m, K, V, S> HashMapRef<'m, K, V, S> {
     /// assert_eq!(map.pin().iter().count(), 1);
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
-        self.map.iter(&self.guard)
+        self.map.iter_in(&self.guard)
     }
 
     /// See [`HashMap::keys`].
@@ -821,7 +893,9 @@ impl<'m, K, V, S> HashMapRef<'m, K, V, S> {
     /// assert_eq!(map.pin().keys().copied().collect::<Vec<_>>(), [1]);
     /// ```
     pub fn keys(&self) -> Keys<'_, K, V> {
-        self.map.keys(&self.guard)
+        Keys {
+            inner: self.map.iter_in(&self.guard),
+        }
     }
 
     /// See [`HashMap::values`].
@@ -833,7 +907,9 @@ impl<'m, K, V, S> HashMapRef<'m, K, V, S> {
     /// assert_eq!(map.pin().values().copied().collect::<Vec<_>>(), [2]);
     /// ```
     pub fn values(&self) -> Values<'_, K, V> {
-        self.map.values(&self.guard)
+        Values {
+            inner: self.map.iter_in(&self.guard),
+        }
     }
 }
 

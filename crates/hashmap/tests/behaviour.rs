@@ -12,14 +12,19 @@ use std::sync::Mutex;
 static RECLAIM: Mutex<()> = Mutex::new(());
 
 /// Drives reclamation until `done` holds (other tests of this process may hold pins for a while,
-/// so the global counters are no use here; the trackers are exact).
+/// so the global counters are no use here; the trackers are exact). The bound is in time, not
+/// rounds: a neighbouring test that stays pinned (the all-keys-collide walk takes most of a
+/// second in a debug build on a loaded machine) holds the epoch back for as long as it runs.
 fn reclaim_until(done: impl Fn() -> bool) {
-    for i in 0..200_000u32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut i = 0u32;
+    while std::time::Instant::now() < deadline {
         if done() {
             return;
         }
         freeway_epoch::reclaim(1);
-        if i % 64 == 0 {
+        i = i.wrapping_add(1);
+        if i.is_multiple_of(64) {
             std::thread::yield_now();
         }
     }

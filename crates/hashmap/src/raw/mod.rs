@@ -18,7 +18,7 @@
 //!
 //! # Slots
 //!
-//! A table is an array of `Atomic<Entry<K, V>>`. An entry is a boxed, immutable
+//! A table is an array of slots, each an `Atomic<Entry<K, V>>`. An entry is a boxed, immutable
 //! `(hash, key, value)`; a write never changes an entry in place, it swings the slot's pointer to
 //! a new entry and retires the old one through `freeway_epoch`. The pointer's low tag bits
 //! (entries are 8-aligned) encode the slot state:
@@ -34,7 +34,32 @@
 //!
 //! A slot holds entries of one key only from the moment it is claimed (a replacement keeps the
 //! key), so a key has at most one slot per table, and that slot lies before the first EMPTY or
-//! SEALED slot of the key's probe chain (linear probing from `hash & mask`).
+//! SEALED slot of the key's probe chain.
+//!
+//! # Buckets and tag bytes
+//!
+//! Slots are grouped in buckets of seven, each one 64-byte cache line: seven tag bytes, then
+//! the seven slot words (the layout of the bucketed tables of Folly's F14 and of scc, Changgyoo
+//! Park's `scc::HashMap`). A key's probe chain starts at the first slot of its home bucket
+//! (`hash & bmask`) and runs linearly through the slots, bucket after bucket, wrapping at the
+//! end; all bucket and slot indexing is by power-of-two masks and constant divisions, without
+//! bounds checks.
+//!
+//! A tag byte is written once, right after its slot is claimed (EMPTY -> LIVE), with the top
+//! seven bits of the claiming key's hash and the high bit set (after hashbrown's and papaya's
+//! control bytes); it is never reset in that table, since the slot belongs to that key for the
+//! table's life. So a tag different from ours proves the slot is another key's (LIVE, TOMB,
+//! FROZEN or MOVED): the walk skips it without loading the slot word or touching the entry. An
+//! UNTAGGED byte (0) says nothing (EMPTY, SEALED, or claimed a moment ago with the tag not yet
+//! written) and the slot word decides, as does a matching tag. A probe thus reads its bucket's
+//! cache line and then only the entries whose tag matches (1 in 128 for another key): two
+//! memory accesses for a hit, one for a miss, where a pointer-per-slot walk dereferenced every
+//! entry on the chain.
+//!
+//! Skipping a MOVED slot of another key is sound: "a MOVED slot was passed" matters only when
+//! the slot may have been our key's, and a slot with another tag never was. The tag bytes are
+//! single `AtomicU8` loads (one line, already in cache after the first): a wider group load
+//! would mix access sizes on the same atomics, which Rust's memory model and loom do not allow.
 //!
 //! # Reads
 //!
@@ -52,7 +77,8 @@
 //! code), then it goes on in the next table. At an EMPTY end it may claim the slot only if the
 //! table has no next table and it passed no MOVED slot; otherwise it SEALs the slot (so the key
 //! can never appear in this table again) and carries on in the next table. A chain longer than
-//! the table's probe limit asks for a resize (see `grow_decision`).
+//! the table's probe limit (two buckets) asks for a resize (see `grow_decision`): a doubling
+//! once 5/8 of the slots are live, so tables run between about a third and two thirds full.
 //!
 //! # Resizing
 //!
@@ -67,7 +93,7 @@
 //! A same-size (or smaller) rehash clears tombstones, so memory after a remove-heavy phase
 //! returns to proportional to the live entries once the next write meets a long chain.
 
-use freeway_epoch::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -88,6 +114,22 @@ const COPY_CHUNK: usize = 1;
 const STRIPES: usize = 16;
 #[cfg(loom)]
 const STRIPES: usize = 1;
+
+/// Slots per bucket: 7 tag bytes and 7 slot words fill one 64-byte cache line.
+#[cfg(not(loom))]
+const BUCKET: usize = 7;
+#[cfg(loom)]
+const BUCKET: usize = 2;
+
+/// Chains longer than this (in slots, from the start of the home bucket) ask for a resize (see
+/// `grow_decision`): past the home bucket and the next, a probe reads a third line.
+#[cfg(not(loom))]
+const PROBE_LIMIT: usize = 2 * BUCKET;
+#[cfg(loom)]
+const PROBE_LIMIT: usize = 8;
+
+/// Tag byte of a slot whose claimer's tag is not (yet) known.
+const UNTAGGED: u8 = 0;
 
 /// Tag of a TOMB slot (null pointer).
 const TOMB: usize = 1;
@@ -136,10 +178,23 @@ fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
     }
 }
 
-/// One open-addressed table.
+/// One cache line of a table: the tag bytes of its slots beside the slots themselves, so that
+/// a probe reads one line for both (then the entry of a key whose tag matches).
+#[cfg_attr(not(loom), repr(C, align(64)))]
+struct Bucket<K, V> {
+    /// `UNTAGGED`, or `tag(hash)` of the key that claimed the slot (see "Metadata").
+    meta: [AtomicU8; BUCKET],
+    slots: [Atomic<Entry<K, V>>; BUCKET],
+}
+
+/// One open-addressed table: `len` slots, numbered bucket by bucket (slot `i` is
+/// `buckets[i / BUCKET].slots[i % BUCKET]`).
 struct Table<K, V> {
-    slots: Box<[Atomic<Entry<K, V>>]>,
-    mask: usize,
+    /// Invariant: `buckets.len() == bmask + 1`, a power of two.
+    buckets: Box<[Bucket<K, V>]>,
+    bmask: usize,
+    /// Number of slots: `buckets.len() * BUCKET`.
+    len: usize,
     /// Chains longer than this ask for a resize.
     limit: usize,
     /// The table being copied into, once a resize has started.
@@ -151,13 +206,18 @@ struct Table<K, V> {
 }
 
 impl<K, V> Table<K, V> {
+    /// A table of at least `capacity` slots.
     fn new(capacity: usize) -> Self {
-        let cap = capacity.max(MIN_CAPACITY).next_power_of_two();
-        let log = cap.trailing_zeros() as usize;
+        let nb = capacity
+            .max(MIN_CAPACITY)
+            .div_ceil(BUCKET)
+            .checked_next_power_of_two()
+            .expect("freeway_hashmap: capacity overflow");
         Self {
-            slots: (0..cap).map(|_| Atomic::null()).collect(),
-            mask: cap - 1,
-            limit: (2 * log).max(8),
+            buckets: empty_buckets(nb),
+            bmask: nb - 1,
+            len: nb * BUCKET,
+            limit: PROBE_LIMIT,
             next: Atomic::null(),
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
@@ -165,8 +225,100 @@ impl<K, V> Table<K, V> {
     }
 
     fn capacity(&self) -> usize {
-        self.mask + 1
+        self.len
     }
+
+    /// The first slot of `hash`'s probe chain: the start of its home bucket.
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        self.home_bucket(hash) * BUCKET
+    }
+
+    /// The home bucket of `hash`.
+    #[inline(always)]
+    fn home_bucket(&self, hash: u64) -> usize {
+        hash as usize & self.bmask
+    }
+
+    /// Bucket `b & bmask`, without a bounds check.
+    #[inline(always)]
+    fn bucket_at(&self, b: usize) -> &Bucket<K, V> {
+        // SAFETY: `b & bmask < bmask + 1 == buckets.len()` (the invariant of `buckets`).
+        unsafe { self.buckets.get_unchecked(b & self.bmask) }
+    }
+
+    /// The bucket of slot `i` (modulo `len`).
+    #[inline(always)]
+    fn bucket(&self, i: usize) -> &Bucket<K, V> {
+        self.bucket_at(i / BUCKET)
+    }
+
+    /// Slot `i` (modulo `len`).
+    #[inline(always)]
+    fn slot(&self, i: usize) -> &Atomic<Entry<K, V>> {
+        &self.bucket(i).slots[i % BUCKET]
+    }
+
+    /// Tag byte of slot `i` (modulo `len`).
+    #[inline(always)]
+    fn meta(&self, i: usize) -> &AtomicU8 {
+        &self.bucket(i).meta[i % BUCKET]
+    }
+
+    /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE).
+    #[inline(always)]
+    fn mark(&self, i: usize, hash: u64) {
+        // Release: pairs with the Acquire tag loads in `get` and `walk`: a thread that reads the
+        // tag also reads the claim (or a later state) when it loads the slot.
+        self.meta(i).store(tag(hash), Ordering::Release);
+    }
+}
+
+/// `nb` buckets of EMPTY, untagged slots, from one zeroed allocation: the allocator hands
+/// back pages that are already zero, so a large new table costs no initialising pass (and its
+/// pages are touched only as the copy reaches them).
+#[cfg(not(loom))]
+fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
+    let layout = std::alloc::Layout::array::<Bucket<K, V>>(nb).expect("table size overflows");
+    // SAFETY: (1) `layout` has a non-zero size (`nb >= 1`, a bucket is 64 bytes); (2) all-zero
+    // bytes are a valid `Bucket`: `AtomicU8` 0 is `UNTAGGED` and crossbeam's `Atomic` is one
+    // pointer-sized atomic word, where 0 is the null pointer with tag 0 (EMPTY), exactly what
+    // `Atomic::null()` holds (checked by the `zeroed_bucket_is_empty` test); (3) the pointer
+    // comes from the global allocator with the layout of `[Bucket; nb]`, which is what the
+    // `Box<[Bucket]>` frees it with.
+    unsafe {
+        let p = std::alloc::alloc_zeroed(layout).cast::<Bucket<K, V>>();
+        if p.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, nb))
+    }
+}
+
+/// `nb` buckets of EMPTY, untagged slots (loom's atomics must be constructed).
+#[cfg(loom)]
+fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
+    (0..nb)
+        .map(|_| Bucket {
+            meta: std::array::from_fn(|_| AtomicU8::new(UNTAGGED)),
+            slots: std::array::from_fn(|_| Atomic::null()),
+        })
+        .collect()
+}
+
+/// The tag byte of a key with `hash`: its top 7 bits, with the high bit set so that it is never
+/// `UNTAGGED`. The slot index uses the low bits, so the two are independent for a good hasher.
+#[inline(always)]
+fn tag(hash: u64) -> u8 {
+    0x80 | (hash >> 57) as u8
+}
+
+/// Whether a slot whose tag byte is `m` may concern the key whose tag is `t`: an untagged slot
+/// must be looked at (EMPTY, SEALED, or claimed with the tag not yet written); a tagged one
+/// belongs for life to a key with that tag, so another tag means another key.
+#[inline(always)]
+fn may_match(m: u8, t: u8) -> bool {
+    m == UNTAGGED || m == t
 }
 
 /// Dereferences a table pointer loaded under `guard`.
@@ -179,16 +331,28 @@ fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
 
 /// Where a key stands, for a writer.
 enum Pos<'g, K, V> {
-    /// The key's current entry is `cur`, LIVE at `table.slots[idx]`.
+    /// The key's current entry is `cur`, LIVE at `table.slot(idx)`.
     Live {
         table: &'g Table<K, V>,
         idx: usize,
         cur: Shared<'g, Entry<K, V>>,
     },
-    /// The key is absent; `table.slots[idx]` was EMPTY and may be claimed for it.
+    /// The key is absent; `table.slot(idx)` was EMPTY and may be claimed for it.
     Vacant { table: &'g Table<K, V>, idx: usize },
     /// The key is absent (writers that do not insert).
     Absent,
+}
+
+/// How far a chain walk went.
+struct Chain {
+    /// Slots walked.
+    dist: usize,
+    /// TOMB slots among those the walk looked at (all of them unless `skipped`).
+    tombs: usize,
+    /// Whether some slot was skipped by its tag (so `tombs` may undercount).
+    skipped: bool,
+    /// Whether a MOVED slot of a key with our tag was passed.
+    saw_moved: bool,
 }
 
 /// How a chain walk ended.
@@ -235,13 +399,45 @@ fn stripe() -> usize {
         .unwrap_or(0)
 }
 
-/// Panics unless `guard` pins the default collector, the one entries are retired to.
-fn verify(guard: &Guard) {
-    assert!(
-        guard.collector() == Some(freeway_epoch::default_collector()),
-        "freeway_hashmap: the guard must come from freeway_epoch::pin() (the default collector); \
-         an unprotected guard or one of another Collector cannot protect the map's entries"
-    );
+/// A guard known to pin the default collector, the one entries and tables are retired to.
+///
+/// Every raw operation takes one: an unprotected guard, or one of another `Collector`, would
+/// not hold back the retirements of `retire_entry` and `promote`, and the references handed out
+/// would dangle. The check (`Pinned::check`, a dozen instructions) runs once per call of the
+/// guard-taking API; `HashMapRef` pins through `Pinned::pin` and skips it for good.
+#[repr(transparent)]
+pub(crate) struct Pinned(Guard);
+
+impl Pinned {
+    /// Pins the current thread on the default collector.
+    pub(crate) fn pin() -> Self {
+        Self(freeway_epoch::pin())
+    }
+
+    /// `guard` as a `Pinned`.
+    ///
+    /// # Panics
+    ///
+    /// Unless `guard` pins the default collector.
+    #[inline]
+    pub(crate) fn check(guard: &Guard) -> &Self {
+        assert!(
+            guard.collector() == Some(freeway_epoch::default_collector()),
+            "freeway_hashmap: the guard must come from freeway_epoch::pin() (the default \
+             collector); an unprotected guard or one of another Collector cannot protect the \
+             map's entries"
+        );
+        let p = guard as *const Guard as *const Self;
+        // SAFETY: `Pinned` is a `repr(transparent)` wrapper of `Guard`, so the cast keeps the
+        // layout and the lifetime of the borrow; the check above is the wrapper's invariant.
+        unsafe { &*p }
+    }
+
+    /// The guard.
+    #[inline]
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.0
+    }
 }
 
 /// Retires an unlinked entry; a panic in its drop is caught there (the panic hook reports it).
@@ -306,33 +502,43 @@ impl<K, V> RawMap<K, V> {
         &'g self,
         hash: u64,
         mut eq: impl FnMut(&K) -> bool,
-        guard: &'g Guard,
+        pinned: &'g Pinned,
     ) -> Option<&'g Entry<K, V>> {
-        verify(guard);
+        let guard = pinned.guard();
+        let tg = tag(hash);
         let mut t = table(self.root(guard));
         loop {
             let mut saw_moved = false;
-            let mut idx = hash as usize & t.mask;
+            // Bucket by bucket from the home bucket (slot order within each, as `walk`).
+            let mut b = t.home_bucket(hash);
             let mut dist = 0;
-            let empty_end = loop {
-                if dist > t.mask {
+            let empty_end = 'walk: loop {
+                if dist >= t.len {
                     break false;
                 }
-                // Acquire: pairs with the Release/AcqRel CASes and stores that publish entries
-                // and slot states (`insert`, `compute`, `copy_slot`), so the entry is initialised.
-                match decode(t.slots[idx].load(Ordering::Acquire, guard)) {
-                    Slot::Empty => break true,
-                    Slot::Sealed => break false,
-                    Slot::Tomb => {}
-                    Slot::Moved => saw_moved = true,
-                    Slot::Live(e) | Slot::Frozen(e) => {
-                        if e.hash == hash && eq(&e.key) {
-                            return Some(e);
+                let bucket = t.bucket_at(b);
+                for k in 0..BUCKET {
+                    // Acquire: pairs with the Release store in `Table::mark`.
+                    if !may_match(bucket.meta[k].load(Ordering::Acquire), tg) {
+                        continue;
+                    }
+                    // Acquire: pairs with the Release/AcqRel CASes and stores that publish
+                    // entries and slot states (`insert`, `compute`, `copy_slot`), so the entry
+                    // is initialised.
+                    match decode(bucket.slots[k].load(Ordering::Acquire, guard)) {
+                        Slot::Empty => break 'walk true,
+                        Slot::Sealed => break 'walk false,
+                        Slot::Tomb => {}
+                        Slot::Moved => saw_moved = true,
+                        Slot::Live(e) | Slot::Frozen(e) => {
+                            if e.hash == hash && eq(&e.key) {
+                                return Some(e);
+                            }
                         }
                     }
                 }
-                idx = (idx + 1) & t.mask;
-                dist += 1;
+                b += 1;
+                dist += BUCKET;
             };
             if empty_end && !saw_moved {
                 return None;
@@ -346,12 +552,12 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Spins until `table.slots[idx]` no longer holds `s` (a FROZEN word being moved).
+    /// Spins until `table.slot(idx)` no longer holds `s` (a FROZEN word being moved).
     fn wait_moved(t: &Table<K, V>, idx: usize, s: Shared<'_, Entry<K, V>>, guard: &Guard) {
         let mut spins = 0u32;
         // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
         // is in the next table.
-        while t.slots[idx].load(Ordering::Acquire, guard) == s {
+        while t.slot(idx).load(Ordering::Acquire, guard) == s {
             if spins < 64 {
                 freeway_epoch::sync::hint::spin_loop();
             } else {
@@ -361,19 +567,42 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Whether a chain of `dist` slots (`tombs` of them TOMB) calls for a resize, and to what
+    /// Whether the chain of `dist` slots from `hash`'s home slot calls for a resize, and to what
     /// capacity.
-    fn grow_decision(&self, t: &Table<K, V>, dist: usize, tombs: usize) -> Option<usize> {
+    fn grow_decision(
+        &self,
+        t: &Table<K, V>,
+        hash: u64,
+        chain: &Chain,
+        guard: &Guard,
+    ) -> Option<usize> {
+        let dist = chain.dist;
         if dist <= t.limit {
             return None;
         }
         let live = self.len();
         let cap = t.capacity();
-        if live * 2 >= cap {
-            Some((cap * 2).max((live * 2).next_power_of_two()))
-        } else if tombs * 2 >= dist {
+        if live * 8 >= cap * 5 {
+            // `Table::new` rounds up to a power-of-two number of buckets: an exact doubling.
+            return Some((cap * 2).max(live * 2));
+        }
+        // The walk skipped other keys' slots by their tag without looking at their state: count
+        // the chain's tombstones now if it did (a long chain in a light table is rare).
+        let tombs = if chain.skipped {
+            let home = t.home(hash);
+            (0..dist)
+                .filter(|d| {
+                    // Relaxed: a heuristic count; nothing is dereferenced.
+                    let s = t.slot(home + d).load(Ordering::Relaxed, guard);
+                    s.is_null() && s.tag() == TOMB
+                })
+                .count()
+        } else {
+            chain.tombs
+        };
+        if tombs * 2 >= dist {
             // Mostly tombstones: rehash at a size proportional to the live entries.
-            Some((live * 2 + 1).next_power_of_two().max(MIN_CAPACITY))
+            Some((live * 2 + 1).max(MIN_CAPACITY))
         } else {
             // Long chain of live keys in a lightly loaded table: a poor hash; growing would not
             // help, so claim the slot and degrade to a longer walk.
@@ -440,12 +669,12 @@ impl<K, V> RawMap<K, V> {
     fn copy_slot<'g>(&self, t: &'g Table<K, V>, i: usize, next: &'g Table<K, V>, guard: &'g Guard) {
         loop {
             // Acquire: pairs with the CASes that published the slot's entry.
-            let s = t.slots[i].load(Ordering::Acquire, guard);
+            let s = t.slot(i).load(Ordering::Acquire, guard);
             match decode(s) {
                 Slot::Empty => {
                     // AcqRel: Release orders the seal after our load of `next`; Acquire reads a
                     // claimer's entry on failure.
-                    if t.slots[i]
+                    if t.slot(i)
                         .compare_exchange(
                             s,
                             Shared::null().with_tag(SEALED),
@@ -462,7 +691,7 @@ impl<K, V> RawMap<K, V> {
                 Slot::Live(e) => {
                     // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
                     // now on); Acquire on failure reads the replacement entry.
-                    if t.slots[i]
+                    if t.slot(i)
                         .compare_exchange(
                             s,
                             s.with_tag(FROZEN),
@@ -475,7 +704,8 @@ impl<K, V> RawMap<K, V> {
                         self.insert_copy(next, s, e.hash, guard);
                         // Release: pairs with the Acquire loads in `wait_moved`, `get` and
                         // `locate`: whoever sees MOVED sees the entry in the next table.
-                        t.slots[i].store(Shared::null().with_tag(FROZEN), Ordering::Release);
+                        t.slot(i)
+                            .store(Shared::null().with_tag(FROZEN), Ordering::Release);
                         return;
                     }
                 }
@@ -499,7 +729,7 @@ impl<K, V> RawMap<K, V> {
     ) {
         let mut t = t;
         loop {
-            let (end, dist, tombs, saw_moved) = Self::walk(t, hash, guard, |_| false);
+            let (end, chain) = Self::walk(t, hash, guard, |_| false);
             let end = match end {
                 Err(end) => end,
                 Ok(_) => unreachable!("the matcher never matches"),
@@ -508,12 +738,12 @@ impl<K, V> RawMap<K, V> {
                 End::Empty(i) => {
                     // Acquire: pairs with the AcqRel CAS in `start_resize`.
                     let mut next = t.next.load(Ordering::Acquire, guard);
-                    if next.is_null() && !saw_moved {
-                        match self.grow_decision(t, dist, tombs) {
+                    if next.is_null() && !chain.saw_moved {
+                        match self.grow_decision(t, hash, &chain, guard) {
                             None => {
                                 // AcqRel: Release publishes the entry (already initialised) in
                                 // its new table; Acquire reads a competing claim on failure.
-                                if t.slots[i]
+                                if t.slot(i)
                                     .compare_exchange(
                                         Shared::null(),
                                         p.with_tag(0),
@@ -523,6 +753,7 @@ impl<K, V> RawMap<K, V> {
                                     )
                                     .is_ok()
                                 {
+                                    t.mark(i, hash);
                                     return;
                                 }
                                 continue;
@@ -546,7 +777,7 @@ impl<K, V> RawMap<K, V> {
     fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
         // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
         // competing claim on failure.
-        t.slots[i]
+        t.slot(i)
             .compare_exchange(
                 Shared::null(),
                 Shared::null().with_tag(SEALED),
@@ -557,51 +788,66 @@ impl<K, V> RawMap<K, V> {
             .is_ok()
     }
 
-    /// Walks the chain of `hash` in `t`. `Ok((idx, word))` when `matches` holds for a LIVE entry;
-    /// a FROZEN match is waited out. `Err(end)` otherwise, with the distance walked, the tombs
-    /// passed and whether a MOVED slot was passed.
+    /// Walks the chain of `hash` in `t`, bucket by bucket from its home bucket. `Ok((idx,
+    /// word))` when `matches` holds for a LIVE entry; a FROZEN match is waited out. `Err(end)`
+    /// otherwise. The `Chain` says how far it went.
     #[allow(clippy::type_complexity)]
     fn walk<'g>(
         t: &'g Table<K, V>,
         hash: u64,
         guard: &'g Guard,
         mut matches: impl FnMut(&Entry<K, V>) -> bool,
-    ) -> (
-        Result<(usize, Shared<'g, Entry<K, V>>), End>,
-        usize,
-        usize,
-        bool,
-    ) {
-        let mut saw_moved = false;
-        let mut tombs = 0;
-        let mut idx = hash as usize & t.mask;
-        let mut dist = 0;
+    ) -> (Result<(usize, Shared<'g, Entry<K, V>>), End>, Chain) {
+        let tg = tag(hash);
+        let mut c = Chain {
+            dist: 0,
+            tombs: 0,
+            skipped: false,
+            saw_moved: false,
+        };
+        let mut b = t.home_bucket(hash);
         loop {
-            if dist > t.mask {
-                return (Err(End::Full), dist, tombs, saw_moved);
+            if c.dist >= t.len {
+                return (Err(End::Full), c);
             }
-            // Acquire: pairs with the CASes and stores that publish entries and slot states.
-            let s = t.slots[idx].load(Ordering::Acquire, guard);
-            match decode(s) {
-                Slot::Empty => return (Err(End::Empty(idx)), dist, tombs, saw_moved),
-                Slot::Sealed => return (Err(End::Sealed), dist, tombs, saw_moved),
-                Slot::Tomb => tombs += 1,
-                Slot::Moved => saw_moved = true,
-                Slot::Live(e) => {
-                    if e.hash == hash && matches(e) {
-                        return (Ok((idx, s)), dist, tombs, saw_moved);
+            let bucket = t.bucket_at(b);
+            let mut k = 0;
+            while k < BUCKET {
+                let idx = (b & t.bmask) * BUCKET + k;
+                // Acquire: pairs with the Release store in `Table::mark`.
+                if !may_match(bucket.meta[k].load(Ordering::Acquire), tg) {
+                    // Another key's slot (LIVE, TOMB, FROZEN or MOVED): it neither ends the
+                    // chain nor holds our key, in this table or (once MOVED) in the next.
+                    c.skipped = true;
+                    c.dist += 1;
+                    k += 1;
+                    continue;
+                }
+                // Acquire: pairs with the CASes and stores that publish entries and slot
+                // states.
+                let s = bucket.slots[k].load(Ordering::Acquire, guard);
+                match decode(s) {
+                    Slot::Empty => return (Err(End::Empty(idx)), c),
+                    Slot::Sealed => return (Err(End::Sealed), c),
+                    Slot::Tomb => c.tombs += 1,
+                    Slot::Moved => c.saw_moved = true,
+                    Slot::Live(e) => {
+                        if e.hash == hash && matches(e) {
+                            return (Ok((idx, s)), c);
+                        }
+                    }
+                    Slot::Frozen(e) => {
+                        if e.hash == hash && matches(e) {
+                            Self::wait_moved(t, idx, s, guard);
+                            // Look at the same slot again: it is MOVED now.
+                            continue;
+                        }
                     }
                 }
-                Slot::Frozen(e) => {
-                    if e.hash == hash && matches(e) {
-                        Self::wait_moved(t, idx, s, guard);
-                        // Look at the same slot again: it is MOVED now.
-                        continue;
-                    }
-                }
+                c.dist += 1;
+                k += 1;
             }
-            idx = (idx + 1) & t.mask;
-            dist += 1;
+            b += 1;
         }
     }
 
@@ -622,7 +868,7 @@ impl<K, V> RawMap<K, V> {
         }
         let mut t = table(ts);
         loop {
-            let (found, dist, tombs, saw_moved) = Self::walk(t, hash, guard, |e| eq(&e.key));
+            let (found, chain) = Self::walk(t, hash, guard, |e| eq(&e.key));
             let end = match found {
                 Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
                 Err(end) => end,
@@ -631,11 +877,11 @@ impl<K, V> RawMap<K, V> {
             let mut next = t.next.load(Ordering::Acquire, guard);
             match end {
                 End::Empty(i) => {
-                    if next.is_null() && !saw_moved {
+                    if next.is_null() && !chain.saw_moved {
                         if !claim {
                             return Pos::Absent;
                         }
-                        match self.grow_decision(t, dist, tombs) {
+                        match self.grow_decision(t, hash, &chain, guard) {
                             None => return Pos::Vacant { table: t, idx: i },
                             Some(cap) => next = self.start_resize(t, cap, guard),
                         }
@@ -708,7 +954,7 @@ impl<K, V> RawMap<K, V> {
             // SAFETY: the chain from the root is owned by the map alone now; each table is
             // taken once.
             let owned = unsafe { t.into_owned() };
-            for slot in owned.slots.iter() {
+            for slot in owned.buckets.iter().flat_map(|b| b.slots.iter()) {
                 let s = slot.load(Ordering::Relaxed, guard);
                 // Only LIVE entries are owned by this table: a FROZEN one cannot exist without
                 // a mover in flight, and MOVED/SEALED/TOMB hold none.
@@ -740,9 +986,9 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         key: K,
         value: V,
         replace: bool,
-        guard: &'g Guard,
+        pinned: &'g Pinned,
     ) -> Inserted<'g, K, V> {
-        verify(guard);
+        let guard = pinned.guard();
         let mut new = Owned::new(Entry { hash, key, value });
         loop {
             let kp: *const K = &new.key;
@@ -760,7 +1006,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                     }
                     // AcqRel: Release publishes the new entry; Acquire orders our later read of
                     // `old` after the writer that published it (pairs with its Release CAS).
-                    match table.slots[idx].compare_exchange(
+                    match table.slot(idx).compare_exchange(
                         cur,
                         new,
                         Ordering::AcqRel,
@@ -777,7 +1023,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                 }
                 Pos::Vacant { table, idx } => {
                     // AcqRel: Release publishes the new entry; Acquire reads a competing claim.
-                    match table.slots[idx].compare_exchange(
+                    match table.slot(idx).compare_exchange(
                         Shared::null(),
                         new,
                         Ordering::AcqRel,
@@ -785,6 +1031,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                         guard,
                     ) {
                         Ok(s) => {
+                            table.mark(idx, hash);
                             self.add_len(1);
                             // SAFETY: just published; retired only after a later unlink, which
                             // waits for our guard.
@@ -806,22 +1053,23 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         hash: u64,
         key: K,
         mut f: impl FnMut(Option<&'g V>) -> Op<V>,
-        guard: &'g Guard,
+        pinned: &'g Pinned,
     ) -> (Option<&'g Entry<K, V>>, Option<&'g Entry<K, V>>) {
-        verify(guard);
+        let guard = pinned.guard();
         let mut key = key;
         loop {
             let mut eq = |k: &K| *k == key;
             let pos = self.locate(hash, &mut eq, true, guard);
-            let (slot, cur, old) = match pos {
+            let (table, idx, cur, old) = match pos {
                 Pos::Live { table, idx, cur } => {
                     // SAFETY: a LIVE entry loaded under `guard` (see `decode`).
                     let old = unsafe { cur.deref() };
-                    (&table.slots[idx], cur, Some(old))
+                    (table, idx, cur, Some(old))
                 }
-                Pos::Vacant { table, idx } => (&table.slots[idx], Shared::null(), None),
+                Pos::Vacant { table, idx } => (table, idx, Shared::null(), None),
                 Pos::Absent => unreachable!("claiming locate never reports Absent"),
             };
+            let slot = table.slot(idx);
             match f(old.map(|e| &e.value)) {
                 Op::Keep => return (old, old),
                 Op::Set(v) => {
@@ -840,6 +1088,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                     ) {
                         Ok(s) => {
                             if cur.is_null() {
+                                table.mark(idx, hash);
                                 self.add_len(1);
                             } else {
                                 // SAFETY: the CAS unlinked `cur`; retired once.
@@ -895,16 +1144,16 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         hash: u64,
         mut eq: impl FnMut(&K) -> bool,
         only: Option<*const Entry<K, V>>,
-        guard: &'g Guard,
+        pinned: &'g Pinned,
     ) -> Option<&'g Entry<K, V>> {
-        verify(guard);
+        let guard = pinned.guard();
         loop {
             match self.locate(hash, &mut eq, false, guard) {
                 Pos::Live { table, idx, cur } => {
                     if only.is_some_and(|p| p != cur.as_raw()) {
                         return None;
                     }
-                    if Self::unlink(&table.slots[idx], cur, guard) {
+                    if Self::unlink(table.slot(idx), cur, guard) {
                         self.add_len(-1);
                         // SAFETY: loaded under `guard`; retirement waits for it.
                         return Some(unsafe { cur.deref() });
@@ -916,17 +1165,17 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
     }
 
     /// Removes every entry present when the walk reaches it.
-    pub(crate) fn clear(&self, guard: &Guard) {
-        verify(guard);
+    pub(crate) fn clear(&self, pinned: &Pinned) {
+        let guard = pinned.guard();
         let mut t = table(self.root(guard));
         loop {
             for idx in 0..t.capacity() {
                 loop {
                     // Acquire: pairs with the CASes that publish entries.
-                    let s = t.slots[idx].load(Ordering::Acquire, guard);
+                    let s = t.slot(idx).load(Ordering::Acquire, guard);
                     match decode(s) {
                         Slot::Live(_) => {
-                            if Self::unlink(&t.slots[idx], s, guard) {
+                            if Self::unlink(t.slot(idx), s, guard) {
                                 self.add_len(-1);
                                 break;
                             }
@@ -949,8 +1198,8 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
 
 impl<K, V> RawMap<K, V> {
     /// A weakly consistent iterator over the entries.
-    pub(crate) fn iter<'g>(&'g self, guard: &'g Guard) -> RawIter<'g, K, V> {
-        verify(guard);
+    pub(crate) fn iter<'g>(&'g self, pinned: &'g Pinned) -> RawIter<'g, K, V> {
+        let guard = pinned.guard();
         RawIter {
             table: Some(table(self.root(guard))),
             idx: 0,
@@ -978,7 +1227,7 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
     fn next(&mut self) -> Option<&'g Entry<K, V>> {
         loop {
             let t = self.table?;
-            if self.idx > t.mask {
+            if self.idx >= t.len {
                 // Acquire: pairs with the AcqRel CAS in `start_resize`.
                 let next = t.next.load(Ordering::Acquire, self.guard);
                 if next.is_null() {
@@ -992,7 +1241,7 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
                 continue;
             }
             // Acquire: pairs with the CASes that publish entries.
-            let s = t.slots[self.idx].load(Ordering::Acquire, self.guard);
+            let s = t.slot(self.idx).load(Ordering::Acquire, self.guard);
             self.idx += 1;
             if let Slot::Live(e) | Slot::Frozen(e) = decode(s) {
                 let p = e as *const Entry<K, V>;
@@ -1005,5 +1254,28 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
                 return Some(e);
             }
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// `empty_buckets` relies on all-zero bytes being EMPTY slots with UNTAGGED tags.
+    #[test]
+    fn zeroed_bucket_is_empty() {
+        let b = empty_buckets::<u64, u64>(4);
+        assert_eq!(b.len(), 4);
+        // SAFETY: only loads, no dereference; nothing is shared.
+        let guard = unsafe { freeway_epoch::unprotected() };
+        for bucket in b.iter() {
+            for k in 0..BUCKET {
+                assert_eq!(bucket.meta[k].load(Ordering::Relaxed), UNTAGGED);
+                let s = bucket.slots[k].load(Ordering::Relaxed, guard);
+                assert!(s.is_null() && s.tag() == 0);
+                assert!(s == Atomic::<Entry<u64, u64>>::null().load(Ordering::Relaxed, guard));
+            }
+        }
+        assert_eq!(std::mem::size_of::<Bucket<u64, u64>>(), 64);
     }
 }

@@ -1,0 +1,102 @@
+//! The `rayon` feature: parallel extend, collect and iteration, with drop accounting.
+#![cfg(all(feature = "rayon", not(loom)))]
+
+use freeway_check::drops::DropTracker;
+use freeway_hashmap::HashMap;
+use rayon::prelude::*;
+
+#[test]
+fn par_extend_inserts_every_pair_once() {
+    let map = HashMap::new();
+    (&map).par_extend((0..20_000u64).into_par_iter().map(|i| (i, i * 3)));
+    assert_eq!(map.len(), 20_000);
+    let m = map.pin();
+    for i in 0..20_000u64 {
+        assert_eq!(m.get(&i), Some(&(i * 3)));
+    }
+    // Duplicate keys: exactly one value per key survives, and it is one of the inserted ones.
+    let mut owned = HashMap::new();
+    owned.par_extend((0..10_000u64).into_par_iter().map(|i| (i % 100, i)));
+    assert_eq!(owned.len(), 100);
+    let o = owned.pin();
+    for k in 0..100u64 {
+        let v = *o.get(&k).expect("every key present");
+        assert_eq!(v % 100, k);
+    }
+}
+
+#[test]
+fn collect_matches_sequential() {
+    let par: HashMap<u32, String> = (0..5_000u32)
+        .into_par_iter()
+        .map(|i| (i, i.to_string()))
+        .collect();
+    let seq: HashMap<u32, String> = (0..5_000u32).map(|i| (i, i.to_string())).collect();
+    assert_eq!(par, seq);
+}
+
+#[test]
+fn par_iter_yields_every_entry_once() {
+    let map: HashMap<u64, u64> = (0..10_000u64).map(|i| (i, i)).collect();
+    let m = map.pin();
+    assert_eq!(m.par_iter().count(), 10_000);
+    let sum: u64 = m.par_iter().map(|(k, v)| k + v).sum();
+    assert_eq!(sum, 2 * (0..10_000u64).sum::<u64>());
+    let mut keys: Vec<u64> = m.par_iter().map(|(k, _)| *k).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, (0..10_000u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn par_iter_during_concurrent_growth_sees_stable_entries() {
+    // Entries present for the whole walk are yielded exactly once even while another thread
+    // grows the map through several resizes.
+    let map: HashMap<u64, u64> = HashMap::new();
+    {
+        let m = map.pin();
+        for i in 0..1_000u64 {
+            m.insert(i, i);
+        }
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let m = map.pin();
+            for i in 1_000..40_000u64 {
+                m.insert(i, i);
+            }
+        });
+        for _ in 0..5 {
+            let m = map.pin();
+            let mut stable: Vec<u64> = m
+                .par_iter()
+                .map(|(k, _)| *k)
+                .filter(|k| *k < 1_000)
+                .collect();
+            stable.sort_unstable();
+            assert_eq!(stable, (0..1_000u64).collect::<Vec<_>>());
+        }
+    });
+}
+
+#[test]
+fn par_extend_drops_every_key_and_value_once() {
+    let keys = DropTracker::new();
+    let vals = DropTracker::new();
+    {
+        let map = HashMap::new();
+        let pairs: Vec<_> = (0..2_000u32)
+            .map(|i| (keys.track(i % 500), vals.track(i)))
+            .collect();
+        (&map).par_extend(pairs.into_par_iter());
+        assert_eq!(map.len(), 500);
+        drop(map);
+    }
+    // Replaced entries are retired to the collector; drive it until they are all freed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while (keys.alive() != 0 || vals.alive() != 0) && std::time::Instant::now() < deadline {
+        freeway_epoch::reclaim(1);
+        std::thread::yield_now();
+    }
+    keys.assert_all_dropped_once();
+    vals.assert_all_dropped_once();
+}
