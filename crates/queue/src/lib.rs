@@ -22,7 +22,8 @@
 //! re-reading the slot a fixed number of times) poisons the slot and takes another ticket, and
 //! its producer takes its value back and pushes it again. Nobody waits for another thread beyond
 //! that fixed grace period, so the queue is lock-free. A full segment is followed by a new one
-//! linked with one CAS; a drained segment is retired through `freeway_epoch::retire`.
+//! linked with one CAS; a drained segment goes, after an epoch grace period, to a small pool of
+//! spares that later segments are taken from, so a queue in steady state allocates nothing.
 //! The full walk-through, the slot state table and the argument for why an empty `pop` is
 //! linearizable are in the docs of the private `raw::unbounded` module (and in `docs/queue.md`
 //! of the repository).
@@ -70,8 +71,10 @@ use core::fmt;
 /// Lock-free: no operation waits for another thread, even one preempted in the middle of a
 /// `push` or `pop` (a consumer re-reads a slot whose producer is mid-write a fixed number of
 /// times, then moves on). Values are stored inline in segments of 256 slots; a queue in use holds at
-/// least one segment, and drained segments are reclaimed through freeway-epoch (so a thread that
-/// stays pinned for long delays their freeing).
+/// least one segment. Drained segments are recycled: once freeway-epoch's grace period is over
+/// they are parked in a per-queue pool of up to 64 spares (about 280 KiB for `u64` values) and
+/// reused, so a queue in steady state allocates nothing; spares beyond that are freed, and the
+/// pool is freed after the queue. A thread that stays pinned for long delays both.
 ///
 /// # Examples
 ///

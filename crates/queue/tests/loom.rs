@@ -102,6 +102,46 @@ fn queue_pop_does_not_wait_for_a_stalled_producer() {
     });
 }
 
+/// Segment reuse: the main thread drains the first segment (retiring it) and drives
+/// reclamation, which parks it in the spare pool; then a producer crossing into a third segment
+/// (popping the spare, resetting it, linking it) races a consumer. Values arrive once, in order.
+#[test]
+fn queue_reused_segment_races_pop() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        for v in 1..=3 {
+            q.push(v);
+        }
+        for v in 1..=2 {
+            assert_eq!(q.pop(), Some(v));
+        }
+        let before = freeway_epoch::accounting::counts();
+        // The pop that finds the first segment exhausted moves `head` and retires it.
+        assert_eq!(q.pop(), Some(3));
+        let after = freeway_epoch::reclaim(4);
+        assert!(
+            after.retired > before.retired,
+            "the drained segment was retired"
+        );
+        assert!(
+            after.reclaimed > before.reclaimed,
+            "its grace period ended: the segment is parked for reuse"
+        );
+        let q2 = q.clone();
+        let producer = thread::spawn(move || {
+            for v in 4..=6 {
+                q2.push(v);
+            }
+        });
+        let mut got: Vec<i32> = (0..2).filter_map(|_| q.pop()).collect();
+        producer.join().unwrap();
+        while let Some(v) = q.pop() {
+            got.push(v);
+        }
+        assert_eq!(got, [4, 5, 6]);
+    });
+}
+
 /// Batches against single pops: the popped values are a prefix in order, all arrive once.
 #[test]
 fn queue_push_batch_races_pop_batch() {

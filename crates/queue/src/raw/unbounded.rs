@@ -34,13 +34,15 @@
 //! A consumer first checks, without claiming anything, whether the head segment has an unclaimed
 //! producer ticket (`deq < enq`); if not and there is no next segment the queue is empty and
 //! `pop` returns `None` without burning a ticket. Otherwise it takes `i = deq.fetch_add(1)` and
-//! sets the `TAKEN` bit of slot `i`. If `WRITTEN` was already set the value is its own to move
-//! out; if not, the producer of slot `i` has claimed it but not finished writing (it may be
-//! preempted). After a short bounded grace period (a few dozen re-reads of the state) the
-//! consumer leaves the slot poisoned and takes another ticket, so a stalled producer never
-//! blocks a consumer (the failure mode of crossbeam issue #675). A
-//! consumer that finds `deq` past the end of the head segment moves `head` to `next` and retires
-//! the old segment through `freeway_epoch::retire`.
+//! reads the state of slot `i`. If `WRITTEN` is set the value is its own to move out (no
+//! read-modify-write needed: the producer has finished with the slot). If not, the producer of
+//! slot `i` has claimed it but not finished writing (it may be preempted). After a short
+//! bounded grace period (a few dozen re-reads of the state) the consumer sets `TAKEN`; if
+//! `WRITTEN` still was not set it leaves the slot poisoned and takes another ticket, so a
+//! stalled producer never blocks a consumer (the failure mode of crossbeam issue #675). A
+//! consumer that finds `deq` past the end of the head segment moves `head` to `next` and hands
+//! the old segment to the spare pool through `freeway_epoch::defer_unchecked` (see
+//! "Recycling").
 //!
 //! # Why `pop` returning `None` is linearizable
 //!
@@ -75,8 +77,24 @@
 //! | consumed          | 1         | 1       | the value was moved out by its consumer              |
 //!
 //! Exactly one of the producer (on `poisoned`) and the consumer (on `consumed`) ends up owning a
-//! written value, decided by which of the two `fetch_or`s came second. `Drop` drops the values of
-//! the `full` slots only.
+//! written value, decided by which of the two bit-setting read-modify-writes came second (each
+//! bit is set by one thread, once, so they are `fetch_add`s: one `lock xadd` on x86, where a
+//! `fetch_or` whose result is used is a compare-exchange loop). A consumer that already sees
+//! `WRITTEN` skips its read-modify-write (release builds): the producer's came first and
+//! found no `TAKEN`, so the value is the consumer's, and the slot stays `full` in its bits while
+//! `deq` (past its ticket) says it is consumed. `Drop` drops the values of the slots whose
+//! tickets no consumer holds, so only values still in the queue.
+//!
+//! # Recycling
+//!
+//! A drained segment is not freed: `RawQueue::recycle` defers (through the counted
+//! `freeway_epoch::defer_unchecked`) a closure that parks it in the queue's spare pool, a
+//! bounded Treiber stack of up to [`POOL_SLOTS`] segments shared by an `Arc` between the queue
+//! and these closures (they may run after the queue is dropped). A new segment is popped from
+//! the pool when there is one, reset (counters, `next`, `id`, every slot state) and linked like
+//! a fresh one, so a queue in steady state allocates no segments. The pool's size covers the
+//! epoch's batching: deferred functions run a bag (64) at a time, so segments come back in
+//! bursts.
 //!
 //! # Progress
 //!
@@ -88,14 +106,22 @@
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 
+use freeway_epoch::sync::Arc;
 use freeway_epoch::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
-use freeway_epoch::sync::atomic::{AtomicU8, AtomicUsize};
+use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize};
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::sync::hint::spin_loop;
-use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared, pin, retire, unprotected};
+use freeway_epoch::{
+    Atomic, CachePadded, Guard, Owned, Shared, defer_unchecked, pin, retire, unprotected,
+};
 
 /// Slots per segment: small under loom so that models cross segment boundaries.
 pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 256 };
+
+/// Spare segments a queue keeps for reuse (about 4.4 KiB each for a `u64`). Retired segments
+/// come back in bursts, a whole epoch bag (64 deferred functions) at a time, so fewer spares
+/// than that would not cover the gap and steady state would keep allocating.
+const POOL_SLOTS: usize = if cfg!(loom) { 1 } else { 64 };
 
 /// How many times a consumer re-reads an empty slot before poisoning it (none under loom, where
 /// it would only multiply the interleavings).
@@ -134,11 +160,44 @@ struct Segment<T> {
 }
 
 impl<T> Segment<T> {
-    /// A fresh segment whose first `claimed` tickets are already handed out; if `first` is given
-    /// it is written into slot 0 as a published value (`claimed` must then be at least 1).
+    /// A segment whose first `claimed` tickets are already handed out, taken from `pool` if it
+    /// has a spare and allocated otherwise; if `first` is given it is written into slot 0 as a
+    /// published value (`claimed` must then be at least 1).
     ///
     /// Built in place on the heap: a segment of a large `T` would not fit on the stack.
-    fn alloc(id: usize, claimed: usize, first: Option<T>) -> Owned<Self> {
+    #[cold]
+    fn alloc(
+        id: usize,
+        claimed: usize,
+        first: Option<T>,
+        pool: Option<&Pool<T>>,
+        guard: &Guard,
+    ) -> Owned<Self> {
+        if let Some(p) = pool.and_then(|pool| pool.take(guard)) {
+            // SAFETY: 1. `take` hands the spare to us alone: it went through a grace period
+            // after its retirement, so no thread can still read it as a queue segment, and
+            // the only other accesses (stale pool pops) are atomic loads of `next`. 2. Every
+            // value was moved out before its retirement, so its cells are logically
+            // uninitialised and overwriting them leaks nothing. 3. The resets are atomic stores
+            // (or raw writes to `id` and the cells, which nobody else touches); they are
+            // published with the segment by the Release CAS that links it, as for a fresh one.
+            // 4. `p` came from `Box::into_raw`, so `Owned::from_raw` takes it back once.
+            unsafe {
+                (*p).enq.store(claimed, Relaxed);
+                (*p).deq.store(0, Relaxed);
+                (*p).next.store(Shared::null(), Relaxed);
+                (&raw mut (*p).id).write(id);
+                let slots = (&raw const (*p).slots).cast::<Slot<T>>();
+                for i in 0..SEGMENT_SLOTS {
+                    (*slots.add(i)).state.store(0, Relaxed);
+                }
+                if let Some(v) = first {
+                    (*slots).value.with_mut(|c| (*c).write(v));
+                    (*slots).state.store(WRITTEN, Relaxed);
+                }
+                return Owned::from_raw(p);
+            }
+        }
         let mut b = Box::<Self>::new_uninit();
         let p = b.as_mut_ptr();
         // SAFETY: 1. `p` points to an allocation for a `Segment<T>`; every field is written once
@@ -180,9 +239,12 @@ impl<T> Segment<T> {
         // SAFETY: only the holder of ticket `i` writes this cell, and consumers read it only
         // after seeing `WRITTEN`, which is set below.
         slot.value.with_mut(|c| unsafe { (*c).write(value) });
-        // Release: pairs with the Acquire `fetch_or` in `take`, so the consumer that sees
-        // `WRITTEN` also sees the value written above.
-        let prev = slot.state.fetch_or(WRITTEN, Release);
+        // `fetch_add` sets the bit as `fetch_or` would (only the ticket holder sets `WRITTEN`,
+        // once), and compiles to one `lock xadd` on x86 where a `fetch_or` whose result is
+        // used becomes a compare-exchange loop.
+        // Release: pairs with the Acquire loads and `fetch_add` in `take`, so the consumer
+        // that sees `WRITTEN` also sees the value written above.
+        let prev = slot.state.fetch_add(WRITTEN, Release);
         if prev & TAKEN == 0 {
             Ok(())
         } else {
@@ -206,22 +268,142 @@ impl<T> Segment<T> {
         // A producer between its ticket and its `WRITTEN` bit is usually a few instructions
         // from done: give it a short, bounded grace period before poisoning its slot (which
         // would cost it a retry). Bounded, so a preempted producer still never blocks us.
+        //
+        // Acquire (these loads): pair with the Release `fetch_or` in `publish` (or with the
+        // publication of a pre-filled or reset segment by the CAS that links it), so a value
+        // seen as `WRITTEN` is visible.
+        let mut state = slot.state.load(Acquire);
         let mut patience = PATIENCE;
-        // Relaxed: only a hint; the `fetch_or` below is what synchronises.
-        while patience > 0 && slot.state.load(Relaxed) & WRITTEN == 0 {
+        while state & WRITTEN == 0 && patience > 0 {
             spin_loop();
             patience -= 1;
+            state = slot.state.load(Acquire);
         }
-        // Acquire: pairs with the Release `fetch_or` in `publish` (or with the publication of a
-        // pre-filled segment by the `next` CAS in `append`), so the value is visible.
-        let prev = slot.state.fetch_or(TAKEN, Acquire);
-        if prev & WRITTEN != 0 {
-            debug_assert!(prev & TAKEN == 0, "a ticket was used twice");
-            // SAFETY: `WRITTEN` was set before our `TAKEN`, so the producer has let go of the
-            // value; the ticket is ours alone, so we move it out exactly once.
+        if state & WRITTEN == 0 {
+            // Out of patience: poison the slot, unless `WRITTEN` lands first.
+            // `fetch_add` for `fetch_or`, as in `publish`: only the ticket holder sets `TAKEN`.
+            // Acquire: as the loads above.
+            state = slot.state.fetch_add(TAKEN, Acquire);
+        } else {
+            // The common case needs no read-modify-write: the producer's `fetch_add` has
+            // already run and (as only we set `TAKEN`) found the slot unpoisoned, so it has let
+            // go of the value. Debug builds still mark the slot to catch a reused ticket.
+            debug_assert!(
+                slot.state.fetch_or(TAKEN, Relaxed) & TAKEN == 0,
+                "a ticket was used twice"
+            );
+        }
+        if state & WRITTEN != 0 {
+            // SAFETY: `WRITTEN` was set before any `TAKEN` of ours, so the producer has let go
+            // of the value; the ticket is ours alone, so we move it out exactly once.
             Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
         } else {
             None
+        }
+    }
+}
+
+/// Spare segments of one queue: a bounded Treiber stack (R. Kent Treiber, IBM RJ 5118, 1986)
+/// linked through the segments' own `next` fields.
+///
+/// Shared through an [`Arc`] by the queue and by the deferred closures that park retired
+/// segments here, since those may run after the queue is gone; the last owner frees the spares.
+///
+/// ABA: `take` runs pinned, and a segment it pops goes back into the queue, whence it returns
+/// here only through retirement and a grace period, which cannot end while any thread that
+/// read it as the top is still pinned. So the top a `take` read cannot come back under it, and
+/// the CAS never succeeds with a stale `next`. A popped segment that does not get linked (a lost
+/// `next` CAS) goes through the same grace period (`RawQueue::recycle`) for the same reason.
+struct Pool<T> {
+    /// The top spare, null when there is none.
+    top: Atomic<Segment<T>>,
+    /// Spares parked (an upper bound of the stack's depth, which `put` keeps `<= POOL_SLOTS`).
+    len: AtomicUsize,
+}
+
+impl<T> Pool<T> {
+    fn new() -> Self {
+        Self {
+            top: Atomic::null(),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Pops a spare segment, now the caller's alone (see the type docs for why it has no ABA).
+    fn take(&self, guard: &Guard) -> Option<*mut Segment<T>> {
+        // Acquire: pairs with the Release CAS in `put`, so the link stored there is visible.
+        let mut top = self.top.load(Acquire, guard);
+        loop {
+            let p = top.as_raw().cast_mut();
+            if p.is_null() {
+                return None;
+            }
+            // SAFETY: `p` was in the stack while we were pinned; it is freed only by `Pool`'s
+            // drop (not while `&self` lives) or after a grace period that our pin holds back.
+            // Only its `next` field is read, atomically: the popper may be resetting the rest.
+            let next = unsafe { (*p).next.load(Relaxed, guard) };
+            // Acquire (both): as the load above, for the new top.
+            match self
+                .top
+                .compare_exchange(top, next, Acquire, Acquire, guard)
+            {
+                Ok(_) => {
+                    // Relaxed: a bound on the depth, not synchronisation.
+                    self.len.fetch_sub(1, Relaxed);
+                    return Some(p);
+                }
+                Err(e) => top = e.current,
+            }
+        }
+    }
+
+    /// Parks the retired segment `p`, or frees it if [`POOL_SLOTS`] spares are parked already.
+    ///
+    /// # Safety
+    ///
+    /// - `p` came from `Box::into_raw` (an `Owned`), its grace period is over (no thread can
+    ///   reach it), every value was moved out of it, and it is handed over once.
+    unsafe fn put(&self, p: *mut Segment<T>) {
+        // Relaxed: a bound on the depth, not synchronisation.
+        if self.len.fetch_add(1, Relaxed) >= POOL_SLOTS {
+            self.len.fetch_sub(1, Relaxed);
+            // SAFETY: by the contract, `p` is an unreachable boxed segment with no values.
+            drop(unsafe { Box::from_raw(p) });
+            return;
+        }
+        // SAFETY: the stack is only read through atomics and never dereferenced here.
+        let guard = unsafe { unprotected() };
+        let mut top = self.top.load(Relaxed, guard);
+        loop {
+            // SAFETY: `p` is ours alone (see the contract); the link is published by the CAS.
+            unsafe { (*p).next.store(top, Relaxed) };
+            // Release: pairs with the Acquire loads and CAS of `take`, publishing the link and
+            // (with the grace period before it) every earlier access to the segment.
+            match self.top.compare_exchange(
+                top,
+                Shared::from(p.cast_const()),
+                Release,
+                Relaxed,
+                guard,
+            ) {
+                Ok(_) => return,
+                Err(e) => top = e.current,
+            }
+        }
+    }
+}
+
+impl<T> Drop for Pool<T> {
+    fn drop(&mut self) {
+        // SAFETY: the last owner: nobody else can reach the stack.
+        let guard = unsafe { unprotected() };
+        let mut top = self.top.load(Relaxed, guard);
+        while !top.is_null() {
+            // SAFETY: every parked segment came from `Box::into_raw`, holds no values and is
+            // owned by the stack alone; each is freed once as we walk the links.
+            let seg = unsafe { top.into_owned() };
+            top = seg.next.load(Relaxed, guard);
+            drop(seg);
         }
     }
 }
@@ -230,6 +412,9 @@ impl<T> Segment<T> {
 pub(crate) struct RawQueue<T> {
     head: CachePadded<Atomic<Segment<T>>>,
     tail: CachePadded<Atomic<Segment<T>>>,
+    /// The spare segments, from `Arc::into_raw` (the queue's reference); null until the first
+    /// push installs it (before the first segment).
+    pool: AtomicPtr<Pool<T>>,
     /// The queue owns `T`s (for drop check and auto traits).
     _owns: PhantomData<T>,
 }
@@ -248,6 +433,7 @@ impl<T> RawQueue<T> {
         Self {
             head: CachePadded::new(Atomic::null()),
             tail: CachePadded::new(Atomic::null()),
+            pool: AtomicPtr::new(core::ptr::null_mut()),
             _owns: PhantomData,
         }
     }
@@ -258,6 +444,7 @@ impl<T> RawQueue<T> {
         Self {
             head: CachePadded::new(Atomic::null()),
             tail: CachePadded::new(Atomic::null()),
+            pool: AtomicPtr::new(core::ptr::null_mut()),
             _owns: PhantomData,
         }
     }
@@ -282,10 +469,13 @@ impl<T> RawQueue<T> {
     /// it to the current `head`, and `tail` is never behind `head`.
     #[cold]
     fn init<'g>(&self, guard: &'g Guard) -> Shared<'g, Segment<T>> {
+        // Before any segment exists, so that every thread that reaches a segment (through the
+        // Release/Acquire chain on `head`, `tail` and `next`) also sees the pool.
+        self.install_pool();
         // Acquire: pairs with the Release CAS below made by another thread.
         let mut head = self.head.load(Acquire, guard);
         if head.is_null() {
-            let new = Segment::alloc(0, 0, None);
+            let new = Segment::alloc(0, 0, None, self.pool(), guard);
             // Release: publishes the new segment's initialisation to the Acquire loads of
             // `head`; Acquire on failure: pairs with the winner's Release.
             head = match self
@@ -293,8 +483,12 @@ impl<T> RawQueue<T> {
                 .compare_exchange(Shared::null(), new, AcqRel, Acquire, guard)
             {
                 Ok(h) => h,
-                // The loser's segment was never shared: dropping the `Owned` frees it.
-                Err(e) => e.current,
+                Err(e) => {
+                    // SAFETY: the loser's segment was never linked and holds no value; it may
+                    // be a spare that a stale `Pool::take` still reads, hence the grace period.
+                    unsafe { self.recycle(guard, e.new.into_shared(guard)) };
+                    e.current
+                }
             };
         }
         // Release: publishes the segment to the Acquire loads of `tail`; Acquire on failure:
@@ -306,6 +500,75 @@ impl<T> RawQueue<T> {
             Ok(_) => head,
             Err(e) => e.current,
         }
+    }
+
+    /// The spare pool; `None` only before the first segment exists.
+    #[inline]
+    fn pool(&self) -> Option<&Pool<T>> {
+        // Acquire: pairs with the Release CAS in `install_pool`.
+        let p = self.pool.load(Acquire);
+        // SAFETY: non-null, it came from `Arc::into_raw`, and the queue's own reference (given
+        // up only in `drop`, with `&mut self`) keeps it alive while `&self` does.
+        unsafe { p.as_ref() }
+    }
+
+    /// Installs the spare pool if there is none yet.
+    #[cold]
+    fn install_pool(&self) {
+        // Acquire: pairs with the Release CAS below made by another thread.
+        if !self.pool.load(Acquire).is_null() {
+            return;
+        }
+        let new = Arc::into_raw(Arc::new(Pool::new())).cast_mut();
+        // Release: publishes the pool's initialisation to the Acquire loads in `pool` and
+        // `recycle`; Acquire on failure: pairs with the winner's Release (value unused).
+        if self
+            .pool
+            .compare_exchange(core::ptr::null_mut(), new, AcqRel, Acquire)
+            .is_err()
+        {
+            // SAFETY: from `Arc::into_raw` just above and never shared: taken back once.
+            drop(unsafe { Arc::from_raw(new) });
+        }
+    }
+
+    /// Hands `seg` to the spare pool once no thread that is pinned now can still reach it (the
+    /// counted retirement path, `defer_unchecked`). The deferred closure owns a reference to
+    /// the pool, so it is safe to run after the queue is dropped.
+    ///
+    /// # Safety
+    ///
+    /// - `seg` is non-null, came from an `Owned`, and is unreachable for threads that pin after
+    ///   this call.
+    /// - No value is left in it once every thread pinned now has unpinned.
+    /// - It is handed over (retired, recycled or freed) once.
+    unsafe fn recycle(&self, guard: &Guard, seg: Shared<'_, Segment<T>>) {
+        // Acquire: pairs with the Release CAS in `install_pool`.
+        let p = self.pool.load(Acquire).cast_const();
+        if p.is_null() {
+            // SAFETY: forwarded from the caller; a segment has no drop glue, so this frees
+            // memory only.
+            unsafe { retire(guard, seg) };
+            return;
+        }
+        // SAFETY: `p` came from `Arc::into_raw`, and the queue's reference keeps the count
+        // positive while `&self` lives: we add one reference, owned by the closure.
+        let pool = unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        };
+        let raw = seg.as_raw().cast_mut();
+        let park = move || {
+            // SAFETY: `park` runs once, after every thread pinned now has unpinned (see
+            // below): by the caller's contract `raw` is then unreachable and empty of values,
+            // which is `put`'s contract.
+            unsafe { pool.put(raw) }
+        };
+        // SAFETY: 1. `park` runs after the grace period, as its own comment needs. 2. It
+        // touches only `raw` (a boxed segment, handed over once) and the pool, which its own
+        // `Arc` keeps alive even after the queue is dropped. 3. It may run on any thread: it
+        // moves no `T`.
+        unsafe { defer_unchecked(guard, park) };
     }
 
     /// Appends `value` to the queue.
@@ -379,7 +642,7 @@ impl<T> RawQueue<T> {
             self.help_tail(tail, next, guard);
             return Err(value);
         }
-        let new = Segment::alloc(seg.id + 1, 1, Some(value));
+        let new = Segment::alloc(seg.id + 1, 1, Some(value), self.pool(), guard);
         // SeqCst: links the segment in the emptiness check's total order; as a release it
         // publishes the segment, slot 0's value included, to every thread that reaches it.
         match seg
@@ -395,6 +658,9 @@ impl<T> RawQueue<T> {
                 // `alloc`; we take it back once (consumer ticket 0 of a private segment), and the
                 // segment is then freed without dropping slot contents.
                 let v = unsafe { e.new.take(0) }.expect("slot 0 was pre-filled");
+                // SAFETY: never linked, and its one value was just taken back out; it may be a
+                // spare that a stale `Pool::take` still reads, hence the grace period.
+                unsafe { self.recycle(guard, e.new.into_shared(guard)) };
                 self.help_tail(tail, e.current, guard);
                 Err(v)
             }
@@ -418,7 +684,7 @@ impl<T> RawQueue<T> {
             self.help_tail(tail, next, guard);
             return None;
         }
-        let new = Segment::alloc(seg.id + 1, claim, None);
+        let new = Segment::alloc(seg.id + 1, claim, None, self.pool(), guard);
         // SeqCst: as in `append_value`.
         match seg
             .next
@@ -429,7 +695,9 @@ impl<T> RawQueue<T> {
                 Some(new)
             }
             Err(e) => {
-                // The unshared segment is freed when `e.new` drops.
+                // SAFETY: never linked and holds no value; it may be a spare that a stale
+                // `Pool::take` still reads, hence the grace period.
+                unsafe { self.recycle(guard, e.new.into_shared(guard)) };
                 self.help_tail(tail, e.current, guard);
                 None
             }
@@ -452,7 +720,7 @@ impl<T> RawQueue<T> {
     }
 
     /// Moves `head` from the exhausted segment `from` to its successor `to`; the thread whose
-    /// CAS succeeds retires `from`.
+    /// CAS succeeds hands `from` to `recycle`.
     fn advance_head<'g>(
         &self,
         from: Shared<'g, Segment<T>>,
@@ -475,10 +743,9 @@ impl<T> RawQueue<T> {
             // SAFETY: 1. `from` is unlinked: `head` and `tail` have both moved past it, and its
             // predecessor was retired before it (threads that can still read the predecessor's
             // `next` were pinned before that retirement, and so before this one). 2. Only the
-            // winner of this CAS retires it, once. 3. Its `Drop` frees memory only (the values
-            // left in it were all moved out by their consumers or producers), so it may run on
-            // any thread.
-            unsafe { retire(guard, from) };
+            // winner of this CAS hands it over, once. 3. Every value in it was moved out by its
+            // consumer or producer before the grace period ends (those are pinned meanwhile).
+            unsafe { self.recycle(guard, from) };
         }
     }
 
@@ -718,6 +985,13 @@ impl<T> Drop for RawQueue<T> {
         impl<T> Drop for Finish<'_, T> {
             fn drop(&mut self) {
                 self.0.clear_mut();
+                // Relaxed: exclusive access.
+                let pool = self.0.pool.swap(core::ptr::null_mut(), Relaxed);
+                if !pool.is_null() {
+                    // SAFETY: the queue's own reference, from `Arc::into_raw`, given up once;
+                    // deferred closures still running hold their own.
+                    drop(unsafe { Arc::from_raw(pool.cast_const()) });
+                }
             }
         }
         let finish = Finish(self);
