@@ -292,11 +292,19 @@ impl<O, R> Drop for ThreadLog<'_, O, R> {
     }
 }
 
-/// Why a history is not linearizable.
+/// Distinct (linearized set, state) configurations the search may remember before it gives up
+/// and calls the history inconclusive. Bounds the checker's memory (each configuration holds a
+/// bit set and a state) at roughly a gigabyte for the largest histories Freeway records.
+pub const SEARCH_BUDGET: usize = 1_000_000;
+
+/// Why a history is not linearizable, or why the search could not decide.
 ///
 /// `Display` gives the readable form.
 #[derive(Clone, Debug)]
 pub struct Counterexample {
+    /// `true` when the search ran out of its [`SEARCH_BUDGET`] before deciding: the history is
+    /// neither proven nor refuted. The other fields then describe the deepest point reached.
+    pub inconclusive: bool,
     /// The partition (key) the failure is in, for partitioned checks.
     pub partition: Option<String>,
     /// How many operations the history (or partition) has.
@@ -314,7 +322,14 @@ pub struct Counterexample {
 
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "history is not linearizable")?;
+        if self.inconclusive {
+            writeln!(
+                f,
+                "linearizability undecided: the search ran out of its configuration budget without an answer"
+            )?;
+        } else {
+            writeln!(f, "history is not linearizable")?;
+        }
         if let Some(p) = &self.partition {
             writeln!(f, "  in partition {p}")?;
         }
@@ -367,7 +382,9 @@ impl Bits {
 ///
 /// # Errors
 ///
-/// A [`Counterexample`] explaining where every order fails.
+/// A [`Counterexample`] explaining where every order fails, or one marked `inconclusive` when
+/// the search exceeded [`SEARCH_BUDGET`] (very wide overlaps, e.g. threads blocked in a lock
+/// while others run hundreds of operations).
 ///
 /// # Examples
 ///
@@ -387,8 +404,33 @@ impl Bits {
 /// println!("{err}");
 /// ```
 pub fn check<S: Spec>(init: &S, history: &History<S::Op, S::Ret>) -> Result<(), Counterexample> {
+    check_with_budget(init, history, SEARCH_BUDGET)
+}
+
+/// [`check`] with an explicit search budget (distinct configurations remembered at most).
+///
+/// # Errors
+///
+/// As [`check`]; `inconclusive` once `budget` configurations have been explored.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::lin::{check_with_budget, Event, History};
+/// use freeway_check::models::{Fifo, QueueOp, QueueRet};
+///
+/// let h = History::from_events(vec![
+///     Event { thread: 0, op: QueueOp::Push(1u8), ret: QueueRet::Push, call: 0, returned: 1 },
+/// ]);
+/// check_with_budget(&Fifo::new(), &h, 10).unwrap();
+/// ```
+pub fn check_with_budget<S: Spec>(
+    init: &S,
+    history: &History<S::Op, S::Ret>,
+    budget: usize,
+) -> Result<(), Counterexample> {
     let refs: Vec<&Event<S::Op, S::Ret>> = history.events.iter().collect();
-    check_events(init, &refs).map_err(|mut c| {
+    check_events(init, &refs, budget).map_err(|mut c| {
         c.partition = None;
         c
     })
@@ -434,7 +476,7 @@ where
     let mut keys: Vec<_> = parts.into_iter().collect();
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     for (k, events) in keys {
-        check_events(init, &events).map_err(|mut c| {
+        check_events(init, &events, SEARCH_BUDGET).map_err(|mut c| {
             c.partition = Some(format!("{k:?}"));
             c
         })?;
@@ -455,7 +497,11 @@ struct Node {
 
 const NIL: usize = usize::MAX;
 
-fn check_events<S: Spec>(init: &S, events: &[&Event<S::Op, S::Ret>]) -> Result<(), Counterexample> {
+fn check_events<S: Spec>(
+    init: &S,
+    events: &[&Event<S::Op, S::Ret>],
+    budget: usize,
+) -> Result<(), Counterexample> {
     let n = events.len();
     if n == 0 {
         return Ok(());
@@ -532,6 +578,11 @@ fn check_events<S: Spec>(init: &S, events: &[&Event<S::Op, S::Ret>]) -> Result<(
             if got == events[node.op].ret {
                 let mut next_done = done.clone();
                 next_done.set(node.op);
+                if seen.len() >= budget {
+                    let mut c = counterexample(events, best);
+                    c.inconclusive = true;
+                    return Err(c);
+                }
                 if seen.insert((next_done.clone(), next_state.clone())) {
                     stack.push((entry, std::mem::replace(&mut state, next_state)));
                     done = next_done;
@@ -594,6 +645,7 @@ fn counterexample<S: Spec>(
         }
     };
     Counterexample {
+        inconclusive: false,
         partition: None,
         total: events.len(),
         linearized: depth,

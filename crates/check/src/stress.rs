@@ -165,6 +165,9 @@ pub struct StressReport {
     pub rounds: usize,
     /// Operations recorded and checked, over all rounds.
     pub operations: usize,
+    /// Rounds whose history the checker could not decide within its search budget (not counted
+    /// in `rounds`; a run fails if no round at all was decided).
+    pub inconclusive_rounds: usize,
     /// The seed used.
     pub seed: u64,
 }
@@ -271,6 +274,7 @@ where
     let mut report = StressReport {
         rounds: 0,
         operations: 0,
+        inconclusive_rounds: 0,
         seed: cfg.seed,
     };
     for round in 0..cfg.rounds.max(1) {
@@ -294,14 +298,31 @@ where
         });
         drop(sys);
         let history = recorder.into_history();
-        report.operations += history.len();
-        verify(&history).map_err(|c| {
-            format!(
-                "seed {} round {round} ({} threads x {} ops): {c}",
-                cfg.seed, cfg.threads, cfg.ops_per_thread
-            )
-        })?;
-        report.rounds += 1;
+        match verify(&history) {
+            Ok(()) => {
+                report.operations += history.len();
+                report.rounds += 1;
+            }
+            Err(c) if c.inconclusive => {
+                eprintln!(
+                    "stress: seed {} round {round}: checker budget exhausted, round not counted",
+                    cfg.seed
+                );
+                report.inconclusive_rounds += 1;
+            }
+            Err(c) => {
+                return Err(format!(
+                    "seed {} round {round} ({} threads x {} ops): {c}",
+                    cfg.seed, cfg.threads, cfg.ops_per_thread
+                ));
+            }
+        }
+    }
+    if report.rounds == 0 {
+        return Err(format!(
+            "seed {}: no round could be decided within the checker's search budget ({} inconclusive)",
+            cfg.seed, report.inconclusive_rounds
+        ));
     }
     Ok(report)
 }

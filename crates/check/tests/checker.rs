@@ -1,7 +1,7 @@
 //! The checker must reject each kind of violation and accept linearizable histories.
 #![cfg(not(loom))]
 
-use freeway_check::lin::{Event, History, check, check_partitioned};
+use freeway_check::lin::{Event, History, check, check_partitioned, check_with_budget};
 use freeway_check::models::*;
 use freeway_check::stress::{StressConfig, stress};
 use std::collections::VecDeque;
@@ -249,4 +249,19 @@ fn a_few_thousand_operations_check_quickly() {
         "4000 queue operations recorded and checked in {:?}",
         t.elapsed()
     );
+}
+
+#[test]
+fn an_undecidable_search_stops_at_its_budget() {
+    // 24 pushes that all overlap each other and a final pop whose result no order explains:
+    // refuting it means trying every order of the pushes, far beyond a budget of 50 000
+    // configurations. The checker must give up cleanly, say so, and not call the history
+    // linearizable. (`check` does the same at `SEARCH_BUDGET`.)
+    let mut events: Vec<_> = (0..24u16)
+        .map(|v| e(v as usize, QueueOp::Push(v), QueueRet::Push, 0, 100))
+        .collect();
+    events.push(e(99, QueueOp::Pop, QueueRet::Pop(Some(1000)), 101, 102));
+    let err = check_with_budget(&Fifo::new(), &History::from_events(events), 50_000).unwrap_err();
+    assert!(err.inconclusive, "{err}");
+    assert!(err.to_string().contains("undecided"), "{err}");
 }
