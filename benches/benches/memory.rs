@@ -292,6 +292,61 @@ fn main() {
         false
     );
 
+    // Worst single-insert latency while growing from empty to n entries: a resize must not stall
+    // a writer. One thread; the max over every insert, and the 99.99th percentile.
+    let mut latencies = Vec::new();
+    macro_rules! grow_latency {
+        ($name:expr, $make:expr, $insert:expr) => {{
+            let m = $make();
+            let mut ns: Vec<u64> = Vec::with_capacity(n as usize);
+            for k in 0..n {
+                let t = std::time::Instant::now();
+                $insert(&m, k.wrapping_mul(0x9E37_79B9_7F4A_7C15), k);
+                ns.push(t.elapsed().as_nanos() as u64);
+            }
+            drop(m);
+            ns.sort_unstable();
+            let p9999 = ns[((ns.len() as f64) * 0.9999) as usize - 1];
+            latencies.push(($name, *ns.last().unwrap(), p9999, ns[ns.len() / 2]));
+            settle();
+        }};
+    }
+    grow_latency!(
+        "freeway HashMap",
+        freeway_hashmap::HashMap::<u64, u64>::new,
+        |m: &freeway_hashmap::HashMap<u64, u64>, k, v| {
+            m.pin().insert(k, v);
+        }
+    );
+    grow_latency!(
+        "dashmap",
+        || dashmap::DashMap::<u64, u64, RandomState>::with_hasher(RandomState::new()),
+        |m: &dashmap::DashMap<u64, u64, RandomState>, k, v| {
+            m.insert(k, v);
+        }
+    );
+    grow_latency!(
+        "papaya",
+        || papaya::HashMap::<u64, u64, RandomState>::with_hasher(RandomState::new()),
+        |m: &papaya::HashMap<u64, u64, RandomState>, k, v| {
+            m.pin().insert(k, v);
+        }
+    );
+    grow_latency!(
+        "scc::HashMap",
+        || scc::HashMap::<u64, u64, RandomState>::with_hasher(RandomState::new()),
+        |m: &scc::HashMap<u64, u64, RandomState>, k, v| {
+            let _ = m.upsert_sync(k, v);
+        }
+    );
+    grow_latency!(
+        "Mutex<HashMap>",
+        || Mutex::new(HashMap::<u64, u64>::new()),
+        |m: &Mutex<HashMap<u64, u64>>, k, v| {
+            m.lock().unwrap().insert(k, v);
+        }
+    );
+
     let mut md = String::new();
     let _ = writeln!(md, "## Memory\n");
     let _ = writeln!(
@@ -315,6 +370,18 @@ fn main() {
             r.bytes_per_element,
             r.churn_peak,
             r.garbage_peak.map_or("–".to_string(), |g| g.to_string())
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n### Insert latency while growing from empty to {n} entries (one thread)\n\n| contender | worst | 99.99th percentile | median |\n|---|---:|---:|---:|"
+    );
+    for (name, worst, p, med) in &latencies {
+        let _ = writeln!(
+            md,
+            "| {name} | {:.1} µs | {:.1} µs | {med} ns |",
+            *worst as f64 / 1e3,
+            *p as f64 / 1e3
         );
     }
     print!("{md}");
