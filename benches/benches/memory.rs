@@ -98,8 +98,9 @@ fn main() {
     let ops: u64 = if full { 1_000_000 } else { 10_000 };
     let mut rows = Vec::new();
 
-    macro_rules! queue_row {
-        ($name:expr, $make:expr, $push:expr, $pop:expr, $garbage:expr) => {{
+    // Queues and stacks: fill, then churn with push-then-pop pairs over 1024 queued values.
+    macro_rules! pairs_row {
+        ($structure:expr, $name:expr, $make:expr, $push:expr, $pop:expr, $garbage:expr) => {{
             let bytes = footprint(n, $make, |q, i| $push(q, i));
             let (peak, g) = churn(
                 $make,
@@ -116,7 +117,7 @@ fn main() {
                 $garbage,
             );
             rows.push(Row {
-                structure: "queue (u64)",
+                structure: $structure,
                 contender: $name,
                 bytes_per_element: bytes,
                 churn_peak: peak,
@@ -124,21 +125,24 @@ fn main() {
             });
         }};
     }
-    queue_row!(
+    pairs_row!(
+        "queue (u64)",
         "freeway Queue",
         freeway_queue::Queue::<u64>::new,
         |q: &freeway_queue::Queue<u64>, v| q.push(v),
         |q: &freeway_queue::Queue<u64>| q.pop(),
         true
     );
-    queue_row!(
+    pairs_row!(
+        "queue (u64)",
         "crossbeam SegQueue",
         crossbeam_queue::SegQueue::<u64>::new,
         |q: &crossbeam_queue::SegQueue<u64>, v| q.push(v),
         |q: &crossbeam_queue::SegQueue<u64>| q.pop(),
         false
     );
-    queue_row!(
+    pairs_row!(
+        "queue (u64)",
         "concurrent-queue",
         concurrent_queue::ConcurrentQueue::<u64>::unbounded,
         |q: &concurrent_queue::ConcurrentQueue<u64>, v| {
@@ -147,7 +151,8 @@ fn main() {
         |q: &concurrent_queue::ConcurrentQueue<u64>| q.pop().ok(),
         false
     );
-    queue_row!(
+    pairs_row!(
+        "queue (u64)",
         "Mutex<VecDeque>",
         || Mutex::new(VecDeque::<u64>::new()),
         |q: &Mutex<VecDeque<u64>>, v| q.lock().unwrap().push_back(v),
@@ -155,40 +160,16 @@ fn main() {
         false
     );
 
-    macro_rules! stack_row {
-        ($name:expr, $make:expr, $push:expr, $pop:expr, $garbage:expr) => {{
-            let bytes = footprint(n, $make, |q, i| $push(q, i));
-            let (peak, g) = churn(
-                $make,
-                |q| {
-                    for i in 0..1024 {
-                        $push(q, i)
-                    }
-                },
-                ops,
-                |q, rng| {
-                    $push(q, rng.next_u64());
-                    let _ = $pop(q);
-                },
-                $garbage,
-            );
-            rows.push(Row {
-                structure: "stack (u64)",
-                contender: $name,
-                bytes_per_element: bytes,
-                churn_peak: peak,
-                garbage_peak: g,
-            });
-        }};
-    }
-    stack_row!(
+    pairs_row!(
+        "stack (u64)",
         "freeway Stack",
         freeway_stack::Stack::<u64>::new,
         |s: &freeway_stack::Stack<u64>, v| s.push(v),
         |s: &freeway_stack::Stack<u64>| s.pop(),
         true
     );
-    stack_row!(
+    pairs_row!(
+        "stack (u64)",
         "scc::Stack",
         scc::Stack::<u64>::default,
         |s: &scc::Stack<u64>, v| {
@@ -197,7 +178,8 @@ fn main() {
         |s: &scc::Stack<u64>| s.pop().map(|e| **e),
         false
     );
-    stack_row!(
+    pairs_row!(
+        "stack (u64)",
         "Mutex<Vec>",
         || Mutex::new(Vec::<u64>::new()),
         |s: &Mutex<Vec<u64>>, v| s.lock().unwrap().push(v),

@@ -184,14 +184,10 @@ fn stress_catches_a_broken_queue() {
     assert!(err.contains("seed"), "{err}");
 }
 
-#[test]
-fn stress_accepts_a_correct_queue() {
-    let cfg = StressConfig {
-        rounds: 5,
-        ..StressConfig::default()
-    };
-    let report = stress(
-        &cfg,
+/// A stress run over a correct `Mutex<VecDeque>` queue.
+fn mutex_queue_stress(cfg: &StressConfig) -> freeway_check::stress::StressReport {
+    stress(
+        cfg,
         Fifo::new(),
         || Mutex::new(VecDeque::new()),
         |rng, t| {
@@ -209,7 +205,16 @@ fn stress_accepts_a_correct_queue() {
             QueueOp::Pop => QueueRet::Pop(q.lock().unwrap().pop_front()),
         },
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn stress_accepts_a_correct_queue() {
+    let cfg = StressConfig {
+        rounds: 5,
+        ..StressConfig::default()
+    };
+    let report = mutex_queue_stress(&cfg);
     assert_eq!(report.rounds, 5);
     assert_eq!(report.operations, 5 * 3 * 300);
 }
@@ -225,26 +230,7 @@ fn a_few_thousand_operations_check_quickly() {
         ..StressConfig::default()
     };
     let t = Instant::now();
-    stress(
-        &cfg,
-        Fifo::new(),
-        || Mutex::new(VecDeque::new()),
-        |rng, t| {
-            if rng.chance(0.5) {
-                QueueOp::Push(((t as u64) << 32) | rng.below(1 << 20))
-            } else {
-                QueueOp::Pop
-            }
-        },
-        |q, op| match op {
-            QueueOp::Push(v) => {
-                q.lock().unwrap().push_back(*v);
-                QueueRet::Push
-            }
-            QueueOp::Pop => QueueRet::Pop(q.lock().unwrap().pop_front()),
-        },
-    )
-    .unwrap();
+    mutex_queue_stress(&cfg);
     eprintln!(
         "4000 queue operations recorded and checked in {:?}",
         t.elapsed()
