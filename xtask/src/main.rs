@@ -162,13 +162,21 @@ fn test() -> Result {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--all-features",
                 "--",
                 "-D",
                 "warnings",
             ]))
         })?;
         st.stage("test", || {
-            run(cargo().args(["test", "--workspace", "--", "--skip", "corpus_replay"]))
+            run(cargo().args([
+                "test",
+                "--workspace",
+                "--all-features",
+                "--",
+                "--skip",
+                "corpus_replay",
+            ]))
         })?;
         st.stage("bench-smoke", || {
             run(cargo().args(["test", "-p", "freeway-benches", "--benches"]))
