@@ -15,7 +15,7 @@ use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
 };
 use freeway_atomic_rc::AtomicArc;
-use freeway_benches::{run_threads, thread_counts};
+use freeway_benches::{run_threads, thread_counts, with_background};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -154,26 +154,23 @@ impl Cell for Mx {
 fn read_one<C: Cell>(g: &mut BenchmarkGroup<'_, WallTime>, threads: usize) {
     g.bench_with_input(BenchmarkId::new(C::NAME, threads), &threads, |b, &t| {
         let cell = C::new(payload(0));
-        let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let mut i = 0;
-                // Relaxed: a stop flag; the scope join orders everything else.
-                while !stop.load(Ordering::Relaxed) {
-                    cell.store(payload(i));
-                    i += 1;
-                }
-            });
-            b.iter_custom(|iters| {
-                run_threads(t, iters, |_| {
-                    let cell = &cell;
-                    move |n| {
-                        black_box(cell.read_many(n));
-                    }
-                })
-            });
-            stop.store(true, Ordering::Relaxed);
-        });
+        let mut i = 0;
+        with_background(
+            || {
+                cell.store(payload(i));
+                i += 1;
+            },
+            || {
+                b.iter_custom(|iters| {
+                    run_threads(t, iters, |_| {
+                        let cell = &cell;
+                        move |n| {
+                            black_box(cell.read_many(n));
+                        }
+                    })
+                });
+            },
+        );
     });
 }
 

@@ -14,10 +14,9 @@ use criterion::{
 };
 use crossbeam_utils::CachePadded;
 use crossbeam_utils::atomic::AtomicCell;
-use freeway_benches::{run_threads, thread_counts};
+use freeway_benches::{run_threads, thread_counts, with_background};
 use freeway_seqlock::{SeqLatch, SeqLock};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 
 /// The shared value: four words.
@@ -123,30 +122,28 @@ impl Cell for Mutex<Payload> {
 fn read_one<C: Cell>(g: &mut BenchmarkGroup<'_, WallTime>, threads: usize) {
     g.bench_with_input(BenchmarkId::new(C::NAME, threads), &threads, |b, &t| {
         let cell = CachePadded::new(C::new(payload(0)));
-        let stop = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let mut i = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    cell.store(payload(i));
-                    i += 1;
-                }
-            });
-            b.iter_custom(|iters| {
-                run_threads(t, iters, |_| {
-                    let cell = &cell;
-                    move |n| {
-                        let mut acc = 0;
-                        for _ in 0..n {
-                            let v = cell.read();
-                            acc ^= v[0] ^ v[3];
+        let mut i = 0;
+        with_background(
+            || {
+                cell.store(payload(i));
+                i += 1;
+            },
+            || {
+                b.iter_custom(|iters| {
+                    run_threads(t, iters, |_| {
+                        let cell = &cell;
+                        move |n| {
+                            let mut acc = 0;
+                            for _ in 0..n {
+                                let v = cell.read();
+                                acc ^= v[0] ^ v[3];
+                            }
+                            black_box(acc);
                         }
-                        black_box(acc);
-                    }
-                })
-            });
-            stop.store(true, Ordering::Relaxed);
-        });
+                    })
+                });
+            },
+        );
     });
 }
 

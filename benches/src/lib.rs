@@ -107,3 +107,35 @@ where
     );
     Duration::from_nanos(b.saturating_sub(a).max(1))
 }
+
+/// Runs `step` over and over on a background thread while `f` runs, then stops it and returns
+/// what `f` returned: the unmeasured writer of the reader benches.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+///
+/// let writes = AtomicU64::new(0);
+/// let r = freeway_benches::with_background(
+///     || {
+///         writes.fetch_add(1, Ordering::Relaxed);
+///     },
+///     || 7,
+/// );
+/// assert_eq!(r, 7);
+/// ```
+pub fn with_background<R>(mut step: impl FnMut() + Send, f: impl FnOnce() -> R) -> R {
+    let stop = freeway_epoch::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Relaxed: a stop flag; the scope join orders everything else.
+            while !stop.load(Ordering::Relaxed) {
+                step();
+            }
+        });
+        let r = f();
+        stop.store(true, Ordering::Relaxed);
+        r
+    })
+}
