@@ -175,24 +175,7 @@ fn batches_keep_per_producer_order_and_lose_nothing() {
     let mut rest = Vec::new();
     let mut q = q;
     rest.extend(std::mem::take(&mut q));
-    let mut all: Vec<u64> = Vec::new();
-    for got in seen.iter().chain(std::iter::once(&rest)) {
-        let mut last = [None::<u64>; PRODUCERS as usize];
-        for &v in got {
-            let (p, x) = ((v >> 32) as usize, v & 0xffff_ffff);
-            if let Some(prev) = last[p] {
-                assert!(x > prev, "producer {p}: {x} arrived after {prev}");
-            }
-            last[p] = Some(x);
-        }
-        all.extend_from_slice(got);
-    }
-    all.sort_unstable();
-    let want: Vec<u64> = (0..PRODUCERS)
-        .flat_map(|p| (0..PER).map(move |x| (p << 32) | x))
-        .collect();
-    assert_eq!(all.len(), want.len(), "values lost or duplicated");
-    assert_eq!(all, want);
+    assert_each_value_once_in_producer_order(&seen, &rest, PRODUCERS, PER);
 }
 
 /// Many threads push and pop drop-tracked values through many segments; afterwards every value
@@ -281,9 +264,21 @@ fn recycled_segments_lose_and_duplicate_nothing() {
         consumers.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let rest: Vec<u64> = q.into_iter().map(|b| *b).collect();
-    let mut all = Vec::new();
-    for got in seen.iter().chain(std::iter::once(&rest)) {
-        let mut last = [None::<u64>; PRODUCERS as usize];
+    assert_each_value_once_in_producer_order(&seen, &rest, PRODUCERS, PER);
+}
+
+/// Every value `(producer << 32) | x` for `x in 0..per` arrived exactly once, across the
+/// consumers' logs and what was left in the queue, and each log saw each producer's values in
+/// the order they were pushed.
+fn assert_each_value_once_in_producer_order(
+    seen: &[Vec<u64>],
+    rest: &[u64],
+    producers: u64,
+    per: u64,
+) {
+    let mut all: Vec<u64> = Vec::new();
+    for got in seen.iter().map(Vec::as_slice).chain(std::iter::once(rest)) {
+        let mut last = vec![None::<u64>; producers as usize];
         for &v in got {
             let (p, x) = ((v >> 32) as usize, v & 0xffff_ffff);
             if let Some(prev) = last[p] {
@@ -294,8 +289,8 @@ fn recycled_segments_lose_and_duplicate_nothing() {
         all.extend_from_slice(got);
     }
     all.sort_unstable();
-    let want: Vec<u64> = (0..PRODUCERS)
-        .flat_map(|p| (0..PER).map(move |x| (p << 32) | x))
+    let want: Vec<u64> = (0..producers)
+        .flat_map(|p| (0..per).map(move |x| (p << 32) | x))
         .collect();
     assert_eq!(all.len(), want.len(), "values lost or duplicated");
     assert_eq!(all, want);
