@@ -564,50 +564,72 @@ fn check_events<S: Spec>(
         }
     };
 
+    // The operations that may go next: the calls ahead of the first return still in the list,
+    // tried in the order of the spec's search keys (call order by default).
+    let keys: Vec<u64> =
+        S::search_keys(events).unwrap_or_else(|| events.iter().map(|e| e.call).collect());
+    assert_eq!(
+        keys.len(),
+        n,
+        "Spec::search_keys must give one key per event"
+    );
+    let candidates = |nodes: &Vec<Node>| {
+        let mut c = Vec::new();
+        let mut idx = nodes[0].next;
+        while idx != NIL && nodes[idx].is_call {
+            c.push(idx);
+            idx = nodes[idx].next;
+        }
+        c.sort_by_key(|&call| (keys[nodes[call].op], call));
+        c
+    };
+
     let mut state = init.clone();
     let mut done = Bits::new(n);
     let mut seen: HashSet<(Bits, S)> = HashSet::new();
-    let mut stack: Vec<(usize, S)> = Vec::new();
+    // One frame per configuration on the current path: its candidates and the next to try.
+    let mut frames: Vec<(Vec<usize>, usize)> = vec![(candidates(&nodes), 0)];
+    // The calls linearized on the current path, with the state before each.
+    let mut path: Vec<(usize, S)> = Vec::new();
     let mut best: (usize, Vec<usize>, S) = (0, Vec::new(), init.clone());
-    let mut entry = nodes[0].next;
     while nodes[0].next != NIL {
-        let node = nodes[entry];
-        if node.is_call {
+        let frame = frames.last_mut().expect("the root frame is never popped");
+        if let Some(&call) = frame.0.get(frame.1) {
+            frame.1 += 1;
+            let op = nodes[call].op;
             let mut next_state = state.clone();
-            let got = next_state.apply(&events[node.op].op);
-            if got == events[node.op].ret {
-                let mut next_done = done.clone();
-                next_done.set(node.op);
-                if seen.len() >= budget {
-                    let mut c = counterexample(events, best);
-                    c.inconclusive = true;
-                    return Err(c);
-                }
-                if seen.insert((next_done.clone(), next_state.clone())) {
-                    stack.push((entry, std::mem::replace(&mut state, next_state)));
-                    done = next_done;
-                    lift(&mut nodes, entry);
-                    if stack.len() > best.0 {
-                        best = (
-                            stack.len(),
-                            stack.iter().map(|&(c, _)| nodes[c].op).collect(),
-                            state.clone(),
-                        );
-                    }
-                    entry = nodes[0].next;
-                    continue;
-                }
+            if next_state.apply(&events[op].op) != events[op].ret {
+                continue;
             }
-            entry = node.next;
+            let mut next_done = done.clone();
+            next_done.set(op);
+            if seen.len() >= budget {
+                let mut c = counterexample(events, best);
+                c.inconclusive = true;
+                return Err(c);
+            }
+            if seen.insert((next_done.clone(), next_state.clone())) {
+                path.push((call, std::mem::replace(&mut state, next_state)));
+                done = next_done;
+                lift(&mut nodes, call);
+                if path.len() > best.0 {
+                    best = (
+                        path.len(),
+                        path.iter().map(|&(c, _)| nodes[c].op).collect(),
+                        state.clone(),
+                    );
+                }
+                frames.push((candidates(&nodes), 0));
+            }
         } else {
-            // A return whose operation is not linearized yet: backtrack.
-            let Some((call, prev_state)) = stack.pop() else {
+            // Every candidate failed here: backtrack.
+            let Some((call, prev_state)) = path.pop() else {
                 return Err(counterexample(events, best));
             };
+            frames.pop();
             state = prev_state;
             done.clear(nodes[call].op);
             unlift(&mut nodes, call);
-            entry = nodes[call].next;
         }
     }
     Ok(())

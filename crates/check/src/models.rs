@@ -14,8 +14,9 @@
 //! assert_eq!(q.apply(&BoundedOp::Pop), BoundedRet::Pop(Some(3)));
 //! ```
 
+use crate::lin::Event;
 use crate::spec::Spec;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -86,6 +87,43 @@ impl<T: Value> Spec for Fifo<T> {
             QueueOp::Pop => QueueRet::Pop(self.items.pop_front()),
         }
     }
+
+    /// Pops by their return; each push by the return of the pop that took its value, so the
+    /// pushes are tried in the order the pops saw (pushes never popped last, in call order).
+    fn search_keys(events: &[&Event<QueueOp<T>, QueueRet<T>>]) -> Option<Vec<u64>> {
+        let exits = exit_times(events.iter().filter_map(|e| match &e.ret {
+            QueueRet::Pop(Some(v)) => Some((v, e.returned)),
+            _ => None,
+        }));
+        Some(
+            events
+                .iter()
+                .map(|e| match &e.op {
+                    QueueOp::Push(v) => entry_key(&exits, v, e),
+                    QueueOp::Pop => e.returned,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The earliest time each value left a queue, for [`Spec::search_keys`].
+fn exit_times<'a, T: Value + 'a>(exits: impl Iterator<Item = (&'a T, u64)>) -> HashMap<&'a T, u64> {
+    let mut m: HashMap<&T, u64> = HashMap::new();
+    for (v, t) in exits {
+        let slot = m.entry(v).or_insert(t);
+        *slot = (*slot).min(t);
+    }
+    m
+}
+
+/// The search key of an operation that puts `v` into a queue: when `v` left, or, for a value
+/// still inside at the end, after every value that left (in call order).
+fn entry_key<T: Value, O, R>(exits: &HashMap<&T, u64>, v: &T, e: &Event<O, R>) -> u64 {
+    exits
+        .get(v)
+        .copied()
+        .unwrap_or((u64::MAX / 2).saturating_add(e.call))
 }
 
 /// An operation on a bounded queue.
@@ -172,6 +210,28 @@ impl<T: Value> Spec for BoundedFifo<T> {
             }
             BoundedOp::Pop => BoundedRet::Pop(self.items.pop_front()),
         }
+    }
+
+    /// As for [`Fifo`]: a value's entry is keyed by its exit (a pop, or an eviction by
+    /// `force_push`); a `force_push` that evicted is pinned by its eviction instead, and
+    /// everything else by its return.
+    fn search_keys(events: &[&Event<BoundedOp<T>, BoundedRet<T>>]) -> Option<Vec<u64>> {
+        let exits = exit_times(events.iter().filter_map(|e| match &e.ret {
+            BoundedRet::Pop(Some(v)) | BoundedRet::ForcePush(Some(v)) => Some((v, e.returned)),
+            _ => None,
+        }));
+        Some(
+            events
+                .iter()
+                .map(|e| match (&e.op, &e.ret) {
+                    (BoundedOp::Push(v), BoundedRet::Push(Ok(())))
+                    | (BoundedOp::ForcePush(v), BoundedRet::ForcePush(None)) => {
+                        entry_key(&exits, v, e)
+                    }
+                    _ => e.returned,
+                })
+                .collect(),
+        )
     }
 }
 

@@ -34,6 +34,7 @@
 //! assert_eq!(c.apply(&Op::Get), 1);
 //! ```
 
+use crate::lin::Event;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -57,4 +58,31 @@ pub trait Spec: Clone + Eq + Hash + Debug {
 
     /// Performs `op` on the state and returns its result.
     fn apply(&mut self, op: &Self::Op) -> Self::Ret;
+
+    /// An optional hint for the checker: one key per event, lower keys tried first among the
+    /// operations that could be linearized next. `None` (the default) tries them in call order.
+    ///
+    /// The hint only orders the search, so a wrong hint costs time, never a wrong verdict. It
+    /// pays where the default order goes wrong for thousands of steps before anything refutes it:
+    /// a queue's pushes all succeed whatever their order, and a push placed too early or too late
+    /// is only caught when the queue drains to its value, but the pops say which order the
+    /// pushes must have had ([`Fifo`](crate::models::Fifo) keys each push by the pop of its
+    /// value).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_check::lin::Event;
+    /// use freeway_check::models::{Fifo, QueueOp, QueueRet};
+    /// use freeway_check::spec::Spec;
+    ///
+    /// let e = |op, ret, call, returned| Event { thread: 0, op, ret, call, returned };
+    /// let (push, pop) = (e(QueueOp::Push(7u8), QueueRet::Push, 0, 1), e(QueueOp::Pop, QueueRet::Pop(Some(7)), 2, 3));
+    /// let keys = Fifo::search_keys(&[&push, &pop]).unwrap();
+    /// assert_eq!(keys[0], keys[1], "the push is keyed by the pop that took its value");
+    /// ```
+    #[allow(unused_variables)]
+    fn search_keys(events: &[&Event<Self::Op, Self::Ret>]) -> Option<Vec<u64>> {
+        None
+    }
 }
