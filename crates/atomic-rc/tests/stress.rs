@@ -223,11 +223,6 @@ fn every_value_dropped_exactly_once_under_contention() {
         }
     });
     drop((cell, opt, slices));
-    for _ in 0..20_000 {
-        if tracker.alive() == 0 {
-            break;
-        }
-        freeway_epoch::reclaim(4);
-    }
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }

@@ -40,6 +40,9 @@ struct Inner {
     dropped: AtomicUsize,
 }
 
+/// How long [`DropTracker::reclaim_until_all_dropped`] drives reclamation before giving up.
+pub const RECLAIM_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Hands out [`Tracked`] values and counts their drops.
 ///
 /// Cloning a tracker shares the counts.
@@ -208,6 +211,56 @@ impl DropTracker {
             }
         }
         (never, twice)
+    }
+
+    /// Drives epoch reclamation (this thread pins and flushes, yielding now and then) until at
+    /// most `alive` tracked values are left undropped or [`RECLAIM_PATIENCE`] has passed, and
+    /// returns whether the target was reached. Call it with no guard of this thread live.
+    ///
+    /// The bound is in time, not rounds: another test of the same process that stays pinned (a
+    /// long walk in a debug build on a loaded machine) holds the epoch back for as long as it
+    /// runs, and a fixed number of rounds can be spent in microseconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = freeway_check::drops::DropTracker::new();
+    /// let kept = t.track(0u8);
+    /// let guard = freeway_epoch::pin();
+    /// freeway_epoch::defer_drop(&guard, t.track(1u8));
+    /// drop(guard);
+    /// assert!(t.reclaim_until_alive(1));
+    /// assert_eq!(t.alive(), 1);
+    /// drop(kept);
+    /// ```
+    pub fn reclaim_until_alive(&self, alive: usize) -> bool {
+        let deadline = std::time::Instant::now() + RECLAIM_PATIENCE;
+        let mut round = 0u32;
+        while self.alive() > alive && std::time::Instant::now() < deadline {
+            freeway_epoch::reclaim(1);
+            round = round.wrapping_add(1);
+            if round.is_multiple_of(64) {
+                std::thread::yield_now();
+            }
+        }
+        self.alive() <= alive
+    }
+
+    /// [`reclaim_until_alive`](Self::reclaim_until_alive)`(0)`: drives reclamation until every
+    /// tracked value has been dropped (or gives up), and says whether they all were.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = freeway_check::drops::DropTracker::new();
+    /// let guard = freeway_epoch::pin();
+    /// freeway_epoch::defer_drop(&guard, t.track(1u8));
+    /// drop(guard);
+    /// assert!(t.reclaim_until_all_dropped());
+    /// t.assert_all_dropped_once();
+    /// ```
+    pub fn reclaim_until_all_dropped(&self) -> bool {
+        self.reclaim_until_alive(0)
     }
 
     /// Panics unless every value handed out was dropped exactly once.

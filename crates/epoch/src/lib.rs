@@ -199,6 +199,33 @@ pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
     left
 }
 
+/// Drives reclamation (as [`reclaim`]) until no retired object is outstanding or `patience` has
+/// passed, yielding the processor now and then, and returns the number still outstanding.
+///
+/// The time-bounded form of [`reclaim_until_quiescent`], for tests that share their process with
+/// others: a neighbouring thread that stays pinned holds the epoch back for as long as it runs,
+/// and a fixed number of rounds can be spent in microseconds while it does. Without the
+/// `accounting` feature this returns `0` after one round.
+///
+/// # Examples
+///
+/// ```
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, 42u64);
+/// drop(guard);
+/// let _left = freeway_epoch::reclaim_until_quiescent_for(std::time::Duration::from_secs(5));
+/// ```
+#[cfg(not(loom))]
+pub fn reclaim_until_quiescent_for(patience: std::time::Duration) -> u64 {
+    let deadline = std::time::Instant::now() + patience;
+    let mut left = reclaim(1).outstanding();
+    while left > 0 && std::time::Instant::now() < deadline {
+        left = reclaim(64).outstanding();
+        std::thread::yield_now();
+    }
+    left
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;

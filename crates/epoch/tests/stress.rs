@@ -6,7 +6,9 @@
 
 use freeway_epoch::sync::atomic::{AtomicUsize, Ordering};
 use freeway_epoch::sync::{Arc, thread};
-use freeway_epoch::{Atomic, Owned, accounting, defer_drop, pin, reclaim_until_quiescent, retire};
+use freeway_epoch::{
+    Atomic, Owned, accounting, defer_drop, pin, reclaim_until_quiescent_for, retire,
+};
 
 struct Counted(Arc<AtomicUsize>);
 
@@ -50,7 +52,7 @@ fn every_retired_object_is_reclaimed_exactly_once() {
     for h in handles {
         h.join().unwrap();
     }
-    let left = reclaim_until_quiescent(100_000);
+    let left = reclaim_until_quiescent_for(std::time::Duration::from_secs(30));
     let after = accounting::counts();
     let retired = after.retired - before.retired;
     let expected = (THREADS * (PER_THREAD + PER_THREAD.div_ceil(7))) as u64;

@@ -11,26 +11,6 @@ use std::sync::Mutex;
 /// Tests that drive reclamation run one at a time.
 static RECLAIM: Mutex<()> = Mutex::new(());
 
-/// Drives reclamation until `done` holds (other tests of this process may hold pins for a while,
-/// so the global counters are no use here; the trackers are exact). The bound is in time, not
-/// rounds: a neighbouring test that stays pinned (the all-keys-collide walk takes most of a
-/// second in a debug build on a loaded machine) holds the epoch back for as long as it runs.
-fn reclaim_until(done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut i = 0u32;
-    while std::time::Instant::now() < deadline {
-        if done() {
-            return;
-        }
-        freeway_epoch::reclaim(1);
-        i = i.wrapping_add(1);
-        if i.is_multiple_of(64) {
-            std::thread::yield_now();
-        }
-    }
-    assert!(done(), "retired entries were never reclaimed");
-}
-
 /// A hasher that sends every key to the same hash.
 #[derive(Clone, Default)]
 struct Collide;
@@ -230,10 +210,13 @@ fn drops_every_key_and_value_exactly_once() {
         assert_eq!(map.len(), 801);
         drop(g);
         // Only the entries still in the map stay alive (the probe keys above were dropped).
-        reclaim_until(|| keys.alive() == 801 && vals.alive() == 801);
+        keys.reclaim_until_alive(801);
+        vals.reclaim_until_alive(801);
+        assert_eq!((keys.alive(), vals.alive()), (801, 801));
         // Drop with entries left in it.
     }
-    reclaim_until(|| keys.alive() == 0 && vals.alive() == 0);
+    keys.reclaim_until_all_dropped();
+    vals.reclaim_until_all_dropped();
     keys.assert_all_dropped_once();
     vals.assert_all_dropped_once();
 }
@@ -250,9 +233,10 @@ fn clear_and_retain_release_entries() {
         }
         map.retain(|k, _| k % 2 == 0, &g);
     }
-    reclaim_until(|| vals.alive() == 250);
+    vals.reclaim_until_alive(250);
+    assert_eq!(vals.alive(), 250);
     map.clear(&freeway_epoch::pin());
-    reclaim_until(|| vals.alive() == 0);
+    vals.reclaim_until_all_dropped();
     drop(map);
     vals.assert_all_dropped_once();
 }
@@ -315,7 +299,7 @@ fn panics_in_hash_eq_and_closures_leave_the_map_intact() {
         );
         drop(g);
     }
-    reclaim_until(|| vals.alive() == 0);
+    vals.reclaim_until_all_dropped();
     vals.assert_all_dropped_once();
 }
 
@@ -333,7 +317,8 @@ fn panicking_value_drops_are_contained() {
         map.insert(0, vals.track(100), &g);
         map.remove(&1, &g);
     }
-    reclaim_until(|| vals.alive() == 9);
+    vals.reclaim_until_alive(9);
+    assert_eq!(vals.alive(), 9);
     let g = freeway_epoch::pin();
     map.insert(42, vals.track(42), &g);
     assert_eq!(map.get(&42, &g).map(|v| **v), Some(42));
@@ -341,6 +326,6 @@ fn panicking_value_drops_are_contained() {
     // Dropping the map drops every entry, then resumes the first panic.
     let r = catch_unwind(AssertUnwindSafe(move || drop(map)));
     assert!(r.is_err());
-    reclaim_until(|| vals.alive() == 0);
+    vals.reclaim_until_all_dropped();
     vals.assert_all_dropped_once();
 }

@@ -105,12 +105,7 @@ fn concurrent_growth_loses_nothing() {
         }
         assert_eq!(map.iter(&g).count(), live);
     }
-    for _ in 0..100_000 {
-        if tracker.alive() == 0 {
-            break;
-        }
-        freeway_epoch::reclaim(1);
-    }
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }
 

@@ -9,7 +9,7 @@ use freeway_check::drops::DropTracker;
 use freeway_check::models::{BoundedFifo, BoundedOp, BoundedRet, Fifo, QueueOp, QueueRet};
 use freeway_check::stress::{StressConfig, stress};
 use freeway_epoch::sync::{Mutex, MutexGuard, thread};
-use freeway_epoch::{accounting, reclaim_until_quiescent};
+use freeway_epoch::{accounting, reclaim_until_quiescent_for};
 use freeway_queue::{ArrayQueue, Queue};
 use std::time::Duration;
 
@@ -212,7 +212,7 @@ fn elements_dropped_once_and_segments_reclaimed() {
         assert!(tracker.alive() > 0, "the queues still hold values");
     }
     tracker.assert_all_dropped_once();
-    let left = reclaim_until_quiescent(100_000);
+    let left = reclaim_until_quiescent_for(std::time::Duration::from_secs(30));
     let after = accounting::counts();
     assert!(
         after.retired - before.retired > 100,
