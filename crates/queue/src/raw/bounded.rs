@@ -215,10 +215,12 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
         self.push_inner(value, false).map(|_| ())
     }
 
+    #[inline]
     pub(crate) fn force_push(&self, value: T) -> Option<T> {
         match self.push_inner(value, true) {
             Ok(old) => old,
@@ -226,6 +228,7 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn pop(&self) -> Option<T> {
         let backoff = Backoff::new();
         // SeqCst: see `push_inner`.
