@@ -6,11 +6,6 @@ use freeway_check::drops::{DropTracker, Tracked};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-/// Drives epoch reclamation until at most `alive` values of `tracker` are left (or gives up).
-fn settle(tracker: &DropTracker, alive: usize) {
-    tracker.reclaim_until_alive(alive);
-}
-
 #[test]
 fn load_store_swap_into_inner() {
     let cell = AtomicArc::new(Arc::new(1u32));
@@ -222,7 +217,7 @@ fn every_value_dropped_exactly_once_sized() {
         }
     }
     drop(cell);
-    settle(&tracker, 0);
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }
 
@@ -249,7 +244,7 @@ fn every_value_dropped_exactly_once_unsized_and_option() {
     assert_eq!(last.len(), 2);
     drop(last);
     drop(opt);
-    settle(&tracker, 0);
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }
 
@@ -316,7 +311,7 @@ fn panic_in_rcu_closure_leaves_the_cell_unchanged() {
     cell.rcu(|v| Arc::new(tracker.track(***v + 1)));
     assert_eq!(**cell.load(), 2);
     drop(cell);
-    settle(&tracker, 0);
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }
 
@@ -330,12 +325,12 @@ fn panic_in_a_replaced_values_drop_is_contained() {
     for i in 3..50 {
         cell.store(Arc::new(tracker.track(i)));
     }
-    settle(&tracker, 1);
+    tracker.reclaim_until_alive(1);
     assert_eq!(tracker.alive(), 1, "only the current value is alive");
     assert_eq!(**cell.load(), 49);
     // Dropping the cell drops the current value on this thread: a panic here is the caller's.
     cell.store(Arc::new(tracker.track_panicking(50)));
-    settle(&tracker, 1);
+    tracker.reclaim_until_alive(1);
     let r = catch_unwind(AssertUnwindSafe(move || drop(cell)));
     assert!(
         r.is_err(),
@@ -355,7 +350,7 @@ fn values_are_dropped_after_the_grace_period_not_before() {
     }
     assert_eq!(tracker.dropped(), 0, "our own pin holds the release back");
     drop(guard);
-    settle(&tracker, 1);
+    tracker.reclaim_until_alive(1);
     assert_eq!(tracker.dropped(), 1);
     drop(cell);
     tracker.assert_all_dropped_once();
@@ -394,6 +389,6 @@ fn readers_and_writers_on_threads() {
         }
     });
     drop(cell);
-    settle(&tracker, 0);
+    tracker.reclaim_until_all_dropped();
     tracker.assert_all_dropped_once();
 }

@@ -234,16 +234,7 @@ impl DropTracker {
     /// drop(kept);
     /// ```
     pub fn reclaim_until_alive(&self, alive: usize) -> bool {
-        let deadline = std::time::Instant::now() + RECLAIM_PATIENCE;
-        let mut round = 0u32;
-        while self.alive() > alive && std::time::Instant::now() < deadline {
-            freeway_epoch::reclaim(1);
-            round = round.wrapping_add(1);
-            if round.is_multiple_of(64) {
-                std::thread::yield_now();
-            }
-        }
-        self.alive() <= alive
+        freeway_epoch::reclaim_until(RECLAIM_PATIENCE, || self.alive() <= alive)
     }
 
     /// [`reclaim_until_alive`](Self::reclaim_until_alive)`(0)`: drives reclamation until every

@@ -217,13 +217,53 @@ pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
 /// ```
 #[cfg(not(loom))]
 pub fn reclaim_until_quiescent_for(patience: std::time::Duration) -> u64 {
+    reclaim(1);
+    reclaim_until(patience, || accounting::counts().outstanding() == 0);
+    accounting::counts().outstanding()
+}
+
+/// Drives reclamation (as [`reclaim`], a round at a time, yielding the processor every 64
+/// rounds) until `done()` holds or `patience` has passed, and returns whether `done()` held.
+///
+/// The one time-bounded reclamation loop: [`reclaim_until_quiescent_for`] waits on the global
+/// accounting with it, and tests wait on their own drop counters. A neighbouring thread that
+/// stays pinned holds the epoch back for as long as it runs, so the bound is in time, not rounds.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// struct Flag<'a>(&'a AtomicBool);
+/// impl Drop for Flag<'_> {
+///     fn drop(&mut self) {
+///         self.0.store(true, Ordering::Relaxed);
+///     }
+/// }
+/// static DROPPED: AtomicBool = AtomicBool::new(false);
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, Flag(&DROPPED));
+/// drop(guard);
+/// let done = freeway_epoch::reclaim_until(std::time::Duration::from_secs(30), || {
+///     DROPPED.load(Ordering::Relaxed)
+/// });
+/// assert!(done);
+/// ```
+#[cfg(not(loom))]
+pub fn reclaim_until(patience: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + patience;
-    let mut left = reclaim(1).outstanding();
-    while left > 0 && std::time::Instant::now() < deadline {
-        left = reclaim(64).outstanding();
-        std::thread::yield_now();
+    let mut round = 0u32;
+    while !done() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        reclaim(1);
+        round = round.wrapping_add(1);
+        if round.is_multiple_of(64) {
+            std::thread::yield_now();
+        }
     }
-    left
+    true
 }
 
 #[cfg(all(test, not(loom)))]
