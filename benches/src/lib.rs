@@ -32,6 +32,7 @@
 //! ```
 
 pub mod alloc;
+pub mod maps;
 
 use freeway_epoch::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Barrier;

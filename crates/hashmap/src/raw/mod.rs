@@ -203,6 +203,9 @@ struct Table<K, V> {
     claim: AtomicUsize,
     /// Slots whose copy is complete.
     done: AtomicUsize,
+    /// Slots claimed in this table (LIVE or TOMB now, or moved on), striped like the map's
+    /// length: `grow_decision` tells a table clogged with tombstones from one long chain.
+    claimed: Box<[CachePadded<AtomicUsize>]>,
 }
 
 impl<K, V> Table<K, V> {
@@ -221,17 +224,24 @@ impl<K, V> Table<K, V> {
             next: Atomic::null(),
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
+            // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
+            claimed: (0..(nb / 64).clamp(1, STRIPES))
+                .map(|_| CachePadded::new(AtomicUsize::new(0)))
+                .collect(),
         }
+    }
+
+    /// Slots claimed so far (a sum of stripes; exact when no claim is in flight).
+    fn claimed(&self) -> usize {
+        self.claimed
+            .iter()
+            // Relaxed: a statistic for the resize heuristic; nothing is published through it.
+            .map(|c| c.load(Ordering::Relaxed))
+            .fold(0, usize::wrapping_add)
     }
 
     fn capacity(&self) -> usize {
         self.len
-    }
-
-    /// The first slot of `hash`'s probe chain: the start of its home bucket.
-    #[inline(always)]
-    fn home(&self, hash: u64) -> usize {
-        self.home_bucket(hash) * BUCKET
     }
 
     /// The home bucket of `hash`.
@@ -271,6 +281,8 @@ impl<K, V> Table<K, V> {
         // Release: pairs with the Acquire tag loads in `get` and `walk`: a thread that reads the
         // tag also reads the claim (or a later state) when it loads the slot.
         self.meta(i).store(tag(hash), Ordering::Release);
+        // Relaxed: a statistic (see `claimed`).
+        self.claimed[stripe() % self.claimed.len()].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -347,10 +359,6 @@ enum Pos<'g, K, V> {
 struct Chain {
     /// Slots walked.
     dist: usize,
-    /// TOMB slots among those the walk looked at (all of them unless `skipped`).
-    tombs: usize,
-    /// Whether some slot was skipped by its tag (so `tombs` may undercount).
-    skipped: bool,
     /// Whether a MOVED slot of a key with our tag was passed.
     saw_moved: bool,
 }
@@ -567,17 +575,18 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Whether the chain of `dist` slots from `hash`'s home slot calls for a resize, and to what
-    /// capacity.
-    fn grow_decision(
-        &self,
-        t: &Table<K, V>,
-        hash: u64,
-        chain: &Chain,
-        guard: &Guard,
-    ) -> Option<usize> {
-        let dist = chain.dist;
-        if dist <= t.limit {
+    /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity.
+    ///
+    /// A long chain is only the trigger: what decides is the whole table. Live entries past
+    /// 5/8 of the slots double it. Otherwise, claimed slots (live entries and the tombstones
+    /// that stay until the next resize) past 3/4 of the slots ask for a rehash at a size
+    /// proportional to the live entries, which clears the tombstones (and shrinks the table
+    /// after a remove-heavy phase). A long chain in a table with room left is clustering or a
+    /// poor hash: the key takes its slot at the end of the longer walk. (Rehashing on the first
+    /// long chain of any bucket, as this once did, copied the whole table every ~40k tombstones
+    /// of a 450k-slot table in the exchange mix: see docs/hashmap.md.)
+    fn grow_decision(&self, t: &Table<K, V>, chain: &Chain) -> Option<usize> {
+        if chain.dist <= t.limit {
             return None;
         }
         let live = self.len();
@@ -586,28 +595,11 @@ impl<K, V> RawMap<K, V> {
             // `Table::new` rounds up to a power-of-two number of buckets: an exact doubling.
             return Some((cap * 2).max(live * 2));
         }
-        // The walk skipped other keys' slots by their tag without looking at their state: count
-        // the chain's tombstones now if it did (a long chain in a light table is rare).
-        let tombs = if chain.skipped {
-            let home = t.home(hash);
-            (0..dist)
-                .filter(|d| {
-                    // Relaxed: a heuristic count; nothing is dereferenced.
-                    let s = t.slot(home + d).load(Ordering::Relaxed, guard);
-                    s.is_null() && s.tag() == TOMB
-                })
-                .count()
-        } else {
-            chain.tombs
-        };
-        if tombs * 2 >= dist {
+        if t.claimed() * 4 >= cap * 3 {
             // Mostly tombstones: rehash at a size proportional to the live entries.
-            Some((live * 2 + 1).max(MIN_CAPACITY))
-        } else {
-            // Long chain of live keys in a lightly loaded table: a poor hash; growing would not
-            // help, so claim the slot and degrade to a longer walk.
-            None
+            return Some((live * 2 + 1).max(MIN_CAPACITY));
         }
+        None
     }
 
     /// Returns `t`'s next table, creating it with `cap` slots if there is none.
@@ -739,7 +731,7 @@ impl<K, V> RawMap<K, V> {
                     // Acquire: pairs with the AcqRel CAS in `start_resize`.
                     let mut next = t.next.load(Ordering::Acquire, guard);
                     if next.is_null() && !chain.saw_moved {
-                        match self.grow_decision(t, hash, &chain, guard) {
+                        match self.grow_decision(t, &chain) {
                             None => {
                                 // AcqRel: Release publishes the entry (already initialised) in
                                 // its new table; Acquire reads a competing claim on failure.
@@ -801,8 +793,6 @@ impl<K, V> RawMap<K, V> {
         let tg = tag(hash);
         let mut c = Chain {
             dist: 0,
-            tombs: 0,
-            skipped: false,
             saw_moved: false,
         };
         let mut b = t.home_bucket(hash);
@@ -818,7 +808,6 @@ impl<K, V> RawMap<K, V> {
                 if !may_match(bucket.meta[k].load(Ordering::Acquire), tg) {
                     // Another key's slot (LIVE, TOMB, FROZEN or MOVED): it neither ends the
                     // chain nor holds our key, in this table or (once MOVED) in the next.
-                    c.skipped = true;
                     c.dist += 1;
                     k += 1;
                     continue;
@@ -829,7 +818,7 @@ impl<K, V> RawMap<K, V> {
                 match decode(s) {
                     Slot::Empty => return (Err(End::Empty(idx)), c),
                     Slot::Sealed => return (Err(End::Sealed), c),
-                    Slot::Tomb => c.tombs += 1,
+                    Slot::Tomb => {}
                     Slot::Moved => c.saw_moved = true,
                     Slot::Live(e) => {
                         if e.hash == hash && matches(e) {
@@ -881,7 +870,7 @@ impl<K, V> RawMap<K, V> {
                         if !claim {
                             return Pos::Absent;
                         }
-                        match self.grow_decision(t, hash, &chain, guard) {
+                        match self.grow_decision(t, &chain) {
                             None => return Pos::Vacant { table: t, idx: i },
                             Some(cap) => next = self.start_resize(t, cap, guard),
                         }
