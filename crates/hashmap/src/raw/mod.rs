@@ -38,8 +38,8 @@
 //!
 //! # Buckets and tag bytes
 //!
-//! Slots are grouped in buckets of seven, each one 64-byte cache line: seven tag bytes, then
-//! the seven slot words (the layout of the bucketed tables of Folly's F14 and of scc, Changgyoo
+//! Slots are grouped in buckets of seven, each one 64-byte cache line: a word of seven tag bytes,
+//! then the seven slot words (the layout of the bucketed tables of Folly's F14 and of scc, Changgyoo
 //! Park's `scc::HashMap`). A key's probe chain starts at the first slot of its home bucket
 //! (`hash & bmask`) and runs linearly through the slots, bucket after bucket, wrapping at the
 //! end; all bucket and slot indexing is by power-of-two masks and constant divisions, without
@@ -57,9 +57,14 @@
 //! entry on the chain.
 //!
 //! Skipping a MOVED slot of another key is sound: "a MOVED slot was passed" matters only when
-//! the slot may have been our key's, and a slot with another tag never was. The tag bytes are
-//! single `AtomicU8` loads (one line, already in cache after the first): a wider group load
-//! would mix access sizes on the same atomics, which Rust's memory model and loom do not allow.
+//! the slot may have been our key's, and a slot with another tag never was.
+//!
+//! The seven tag bytes of a bucket are one `AtomicU64` (the eighth byte stays 0 and is masked
+//! off): a probe loads the word once and finds the slots worth a look (tag 0 or ours) with a
+//! few word operations, SWAR as in hashbrown's generic control-byte group, then visits them in
+//! slot order by their bits (`candidates`). A claim sets its byte with a `fetch_or` (the byte
+//! was 0, and no other byte changes). The bytes could not be separate `AtomicU8`s read as one
+//! word: mixed-size accesses to the same atomics are outside Rust's memory model and loom.
 //!
 //! # Reads
 //!
@@ -93,7 +98,7 @@
 //! A same-size (or smaller) rehash clears tombstones, so memory after a remove-heavy phase
 //! returns to proportional to the live entries once the next write meets a long chain.
 
-use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
+use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -128,8 +133,9 @@ const PROBE_LIMIT: usize = 2 * BUCKET;
 #[cfg(loom)]
 const PROBE_LIMIT: usize = 8;
 
-/// Tag byte of a slot whose claimer's tag is not (yet) known.
+/// Tag byte of a slot whose claimer's tag is not (yet) known (`candidates` relies on it being 0).
 const UNTAGGED: u8 = 0;
+const _: () = assert!(UNTAGGED == 0);
 
 /// Tag of a TOMB slot (null pointer).
 const TOMB: usize = 1;
@@ -182,8 +188,9 @@ fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
 /// a probe reads one line for both (then the entry of a key whose tag matches).
 #[cfg_attr(not(loom), repr(C, align(64)))]
 struct Bucket<K, V> {
-    /// `UNTAGGED`, or `tag(hash)` of the key that claimed the slot (see "Metadata").
-    meta: [AtomicU8; BUCKET],
+    /// Byte `k` (little-endian order) is `UNTAGGED`, or `tag(hash)` of the key that claimed
+    /// slot `k` (see "Buckets and tag bytes"); bytes past `BUCKET` stay 0.
+    meta: AtomicU64,
     slots: [Atomic<Entry<K, V>>; BUCKET],
 }
 
@@ -269,18 +276,16 @@ impl<K, V> Table<K, V> {
         &self.bucket(i).slots[i % BUCKET]
     }
 
-    /// Tag byte of slot `i` (modulo `len`).
-    #[inline(always)]
-    fn meta(&self, i: usize) -> &AtomicU8 {
-        &self.bucket(i).meta[i % BUCKET]
-    }
-
     /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE).
     #[inline(always)]
     fn mark(&self, i: usize, hash: u64) {
-        // Release: pairs with the Acquire tag loads in `get` and `walk`: a thread that reads the
-        // tag also reads the claim (or a later state) when it loads the slot.
-        self.meta(i).store(tag(hash), Ordering::Release);
+        // Release: pairs with the Acquire tag-word loads in `get` and `walk`: a thread that reads
+        // the tag also reads the claim (or a later state) when it loads the slot. The byte was
+        // UNTAGGED (0) and only this claimer writes it, so the OR sets exactly the tag.
+        self.bucket(i).meta.fetch_or(
+            u64::from(tag(hash)) << (8 * (i % BUCKET)),
+            Ordering::Release,
+        );
         // Relaxed: a statistic (see `claimed`).
         self.claimed[stripe() % self.claimed.len()].fetch_add(1, Ordering::Relaxed);
     }
@@ -293,7 +298,7 @@ impl<K, V> Table<K, V> {
 fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
     let layout = std::alloc::Layout::array::<Bucket<K, V>>(nb).expect("table size overflows");
     // SAFETY: (1) `layout` has a non-zero size (`nb >= 1`, a bucket is 64 bytes); (2) all-zero
-    // bytes are a valid `Bucket`: `AtomicU8` 0 is `UNTAGGED` and crossbeam's `Atomic` is one
+    // bytes are a valid `Bucket`: an `AtomicU64` tag word 0 is all `UNTAGGED` and crossbeam's `Atomic` is one
     // pointer-sized atomic word, where 0 is the null pointer with tag 0 (EMPTY), exactly what
     // `Atomic::null()` holds (checked by the `zeroed_bucket_is_empty` test); (3) the pointer
     // comes from the global allocator with the layout of `[Bucket; nb]`, which is what the
@@ -312,7 +317,7 @@ fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
 fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
     (0..nb)
         .map(|_| Bucket {
-            meta: std::array::from_fn(|_| AtomicU8::new(UNTAGGED)),
+            meta: AtomicU64::new(0),
             slots: std::array::from_fn(|_| Atomic::null()),
         })
         .collect()
@@ -325,12 +330,31 @@ fn tag(hash: u64) -> u8 {
     0x80 | (hash >> 57) as u8
 }
 
-/// Whether a slot whose tag byte is `m` may concern the key whose tag is `t`: an untagged slot
-/// must be looked at (EMPTY, SEALED, or claimed with the tag not yet written); a tagged one
-/// belongs for life to a key with that tag, so another tag means another key.
+/// The slots of a bucket whose tag word is `meta` that may concern the key whose tag is `t`, as
+/// one bit per slot (bit `8k + 7` for slot `k`): an untagged slot must be looked at (EMPTY,
+/// SEALED, or claimed with the tag not yet written); a tagged one belongs for life to a key with
+/// that tag, so another tag means another key.
+///
+/// Exact, byte by byte: `zero` flags a byte iff it is 0, without the borrow between bytes of the
+/// shorter `(v - 0x01..) & !v` form.
 #[inline(always)]
-fn may_match(m: u8, t: u8) -> bool {
-    m == UNTAGGED || m == t
+fn candidates(meta: u64, t: u8) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// The high bits of the bucket's `BUCKET` bytes.
+    const LANES: u64 = HIGH >> (8 * (8 - BUCKET));
+    #[inline(always)]
+    fn zero(v: u64) -> u64 {
+        !(((v & LOW7).wrapping_add(LOW7)) | v) & HIGH
+    }
+    (zero(meta) | zero(meta ^ (LO * u64::from(t)))) & LANES
+}
+
+/// The slot of the lowest candidate bit of `m` (see `candidates`).
+#[inline(always)]
+fn first_slot(m: u64) -> usize {
+    (m.trailing_zeros() / 8) as usize
 }
 
 /// Dereferences a table pointer loaded under `guard`.
@@ -525,11 +549,11 @@ impl<K, V> RawMap<K, V> {
                     break false;
                 }
                 let bucket = t.bucket_at(b);
-                for k in 0..BUCKET {
-                    // Acquire: pairs with the Release store in `Table::mark`.
-                    if !may_match(bucket.meta[k].load(Ordering::Acquire), tg) {
-                        continue;
-                    }
+                // Acquire: pairs with the Release `fetch_or` in `Table::mark`.
+                let mut m = candidates(bucket.meta.load(Ordering::Acquire), tg);
+                while m != 0 {
+                    let k = first_slot(m);
+                    m &= m - 1;
                     // Acquire: pairs with the Release/AcqRel CASes and stores that publish
                     // entries and slot states (`insert`, `compute`, `copy_slot`), so the entry
                     // is initialised.
@@ -801,27 +825,31 @@ impl<K, V> RawMap<K, V> {
                 return (Err(End::Full), c);
             }
             let bucket = t.bucket_at(b);
-            let mut k = 0;
-            while k < BUCKET {
-                let idx = (b & t.bmask) * BUCKET + k;
-                // Acquire: pairs with the Release store in `Table::mark`.
-                if !may_match(bucket.meta[k].load(Ordering::Acquire), tg) {
-                    // Another key's slot (LIVE, TOMB, FROZEN or MOVED): it neither ends the
-                    // chain nor holds our key, in this table or (once MOVED) in the next.
-                    c.dist += 1;
-                    k += 1;
-                    continue;
-                }
+            let base = (b & t.bmask) * BUCKET;
+            // Acquire: pairs with the Release `fetch_or` in `Table::mark`. The slots left out
+            // are other keys' (LIVE, TOMB, FROZEN or MOVED): they neither end the chain nor hold
+            // our key, in this table or (once MOVED) in the next.
+            let mut m = candidates(bucket.meta.load(Ordering::Acquire), tg);
+            while m != 0 {
+                let k = first_slot(m);
+                let idx = base + k;
                 // Acquire: pairs with the CASes and stores that publish entries and slot
                 // states.
                 let s = bucket.slots[k].load(Ordering::Acquire, guard);
                 match decode(s) {
-                    Slot::Empty => return (Err(End::Empty(idx)), c),
-                    Slot::Sealed => return (Err(End::Sealed), c),
+                    Slot::Empty => {
+                        c.dist += k;
+                        return (Err(End::Empty(idx)), c);
+                    }
+                    Slot::Sealed => {
+                        c.dist += k;
+                        return (Err(End::Sealed), c);
+                    }
                     Slot::Tomb => {}
                     Slot::Moved => c.saw_moved = true,
                     Slot::Live(e) => {
                         if e.hash == hash && matches(e) {
+                            c.dist += k;
                             return (Ok((idx, s)), c);
                         }
                     }
@@ -833,9 +861,9 @@ impl<K, V> RawMap<K, V> {
                         }
                     }
                 }
-                c.dist += 1;
-                k += 1;
+                m &= m - 1;
             }
+            c.dist += BUCKET;
             b += 1;
         }
     }
@@ -1258,13 +1286,51 @@ mod tests {
         // SAFETY: only loads, no dereference; nothing is shared.
         let guard = unsafe { freeway_epoch::unprotected() };
         for bucket in b.iter() {
+            assert_eq!(bucket.meta.load(Ordering::Relaxed), u64::from(UNTAGGED));
             for k in 0..BUCKET {
-                assert_eq!(bucket.meta[k].load(Ordering::Relaxed), UNTAGGED);
                 let s = bucket.slots[k].load(Ordering::Relaxed, guard);
                 assert!(s.is_null() && s.tag() == 0);
                 assert!(s == Atomic::<Entry<u64, u64>>::null().load(Ordering::Relaxed, guard));
             }
         }
         assert_eq!(std::mem::size_of::<Bucket<u64, u64>>(), 64);
+    }
+
+    /// `candidates` flags exactly the untagged bytes and those equal to the tag, within the
+    /// bucket's lanes, for every tag and every mix of bytes around it.
+    #[test]
+    fn candidates_are_exact() {
+        let tags = [0x80u8, 0x81, 0xFE, 0xFF, 0xC3];
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let mut bytes = [0u8; 8];
+            for (k, b) in bytes.iter_mut().enumerate().take(BUCKET) {
+                // Untagged, or one of a few tags (so that equal neighbours are common).
+                let r = (rng >> (8 * k)) as u8;
+                *b = if r.is_multiple_of(3) {
+                    UNTAGGED
+                } else {
+                    tags[r as usize % tags.len()]
+                };
+            }
+            let meta = u64::from_le_bytes(bytes);
+            for &t in &tags {
+                let want: u64 = (0..BUCKET)
+                    .filter(|&k| bytes[k] == UNTAGGED || bytes[k] == t)
+                    .map(|k| 0x80u64 << (8 * k))
+                    .sum();
+                assert_eq!(candidates(meta, t), want, "meta {meta:#018x} tag {t:#04x}");
+            }
+        }
+        let mut m = candidates(0, 0x80);
+        let mut seen = Vec::new();
+        while m != 0 {
+            seen.push(first_slot(m));
+            m &= m - 1;
+        }
+        assert_eq!(seen, (0..BUCKET).collect::<Vec<_>>());
     }
 }

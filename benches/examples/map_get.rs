@@ -1,0 +1,45 @@
+//! Single-thread `get` latency by map size, freeway against papaya: the probe behind the
+//! tag-word (SWAR) change in docs/hashmap.md. Keys `0..n`, lookups of random present keys under
+//! one pin, std `RandomState`; three rounds per size, each printed.
+//!
+//! ```text
+//! cargo run --release -p freeway-benches --example map_get
+//! ```
+
+use std::collections::hash_map::RandomState;
+use std::hint::black_box;
+use std::time::Instant;
+
+const LOOKUPS: u32 = 4_000_000;
+
+/// Nanoseconds per lookup of `get` over random keys below `n`.
+fn per_get(n: u64, mut get: impl FnMut(u64) -> Option<u64>) -> f64 {
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let t = Instant::now();
+    for _ in 0..LOOKUPS {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        black_box(get(rng % n));
+    }
+    t.elapsed().as_nanos() as f64 / f64::from(LOOKUPS)
+}
+
+fn main() {
+    for n in [1u64 << 10, 1 << 14, 1 << 18] {
+        let ours = freeway_hashmap::HashMap::with_hasher(RandomState::new());
+        let peer = papaya::HashMap::with_hasher(RandomState::new());
+        for k in 0..n {
+            ours.pin().insert(k, k);
+            peer.pin().insert(k, k);
+        }
+        for _ in 0..3 {
+            let m = ours.pin();
+            let a = per_get(n, |k| m.get(&k).copied());
+            drop(m);
+            let m = peer.pin();
+            let b = per_get(n, |k| m.get(&k).copied());
+            println!("{n} keys: freeway {a:.1} ns/get, papaya {b:.1} ns/get");
+        }
+    }
+}
