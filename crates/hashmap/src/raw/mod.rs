@@ -418,16 +418,30 @@ pub(crate) struct RawMap<K, V> {
 }
 
 std::thread_local! {
-    static STRIPE_KEY: u8 = const { 0 };
+    /// This thread's stripe, assigned on first use.
+    static STRIPE: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
 }
 
-/// This thread's stripe of the length counter (by the address of a thread-local).
+/// This thread's stripe of the length and claim counters: threads take stripes round-robin, so
+/// up to `STRIPES` threads never share one (hashing a thread-local's address, as this once did,
+/// put two of two threads on one stripe one time in sixteen, and made them trade a cache line on
+/// every insert and remove).
+#[inline]
 fn stripe() -> usize {
-    STRIPE_KEY
-        .try_with(|k| {
-            let a = k as *const u8 as usize as u64;
-            (a.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize % STRIPES
+    /// Plain std atomic, also under loom: it only spreads threads over stripes (one stripe under
+    /// loom), and loom atomics cannot live in statics.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    STRIPE
+        .try_with(|c| {
+            let mut i = c.get();
+            if i == usize::MAX {
+                // Relaxed: only spreads threads; nothing is published through it.
+                i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % STRIPES;
+                c.set(i);
+            }
+            i
         })
+        // During thread-local destruction.
         .unwrap_or(0)
 }
 
