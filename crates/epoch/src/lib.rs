@@ -16,10 +16,12 @@
 //! - one retirement path for the whole workspace ([`retire`], [`defer_drop`],
 //!   [`defer_unchecked`]), which counts retired and reclaimed objects when the `accounting`
 //!   feature is on ([`accounting`]);
-//! - collection paced by retirement: every 256th object a thread retires also runs one
-//!   collection step ([`Guard::flush`]), so garbage stays bounded however long a caller keeps
-//!   one guard (crossbeam-epoch on its own collects only every 128th pin: a thread that pins
-//!   once per 256 map writes retired garbage 30 times faster than it was freed, without bound);
+//! - collection paced by retirement: every 256th retirement of a thread also runs one
+//!   collection step ([`Guard::flush`]), so garbage stays bounded for callers that keep one
+//!   guard across many writes and re-pin now and then (crossbeam-epoch on its own collects only
+//!   every 128th pin: a thread that pinned once per 256 map writes retired garbage 30 times
+//!   faster than it was freed, without bound). Nothing retired while a guard is held can be
+//!   freed before that guard drops, whatever the pacing;
 //! - [`reclaim`], which drives reclamation forward so a test can assert that everything retired
 //!   was reclaimed.
 //!
@@ -65,12 +67,15 @@ pub mod sync;
 /// ones, twice what the thread produced meanwhile, so its garbage stays bounded. Every bag (64)
 /// was measured too: the same bound, but the 2-thread exchange mix of the hashmap probe ran at
 /// a median 3.9 Mops/s against 5.0 with 256, the extra steps contending on the global queue.
+#[cfg(not(loom))]
 const RETIRES_PER_COLLECT: u32 = 256;
 
 #[cfg(not(loom))]
 std::thread_local! {
-    /// Objects this thread has retired since its last collection step.
+    /// Retirements (calls of the retirement path) on this thread since its last collection step.
     static SINCE_COLLECT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// Whether this thread is inside a paced collection step.
+    static COLLECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Paces collection after one retirement has been deferred: every [`RETIRES_PER_COLLECT`]th
@@ -80,6 +85,15 @@ std::thread_local! {
 /// docs/reclamation.md recommends) would only collect when it pins, every 128th pin in
 /// crossbeam-epoch, while retiring a bag per 64 writes. Not under loom: the step's extra atomics
 /// would multiply the models' interleavings without exercising code of ours.
+///
+/// The step runs the deferred functions of expired garbage, anybody's, in the middle of the
+/// caller's operation, so two things are contained here:
+/// - a deferred function that itself retires does not start a nested step (`COLLECTING`):
+///   each level would pop up to eight more bags, and the recursion would grow with the backlog;
+/// - a deferred function that panics does not unwind through the caller's data structure
+///   operation, half done: the panic is caught here, after the panic hook has reported it. The
+///   rest of that bag is lost to crossbeam-epoch's unwinding (leaked, never freed twice), as it
+///   would be from a panic in `pin` or `flush`.
 #[inline]
 fn pace_collection(guard: &Guard) {
     #[cfg(not(loom))]
@@ -90,14 +104,26 @@ fn pace_collection(guard: &Guard) {
                 c.set(if n >= RETIRES_PER_COLLECT { 0 } else { n });
                 n >= RETIRES_PER_COLLECT
             })
-            // During thread-local destruction: crossbeam's own flush at thread exit takes over.
             .unwrap_or(false);
         if due {
-            guard.flush();
+            collection_step(guard);
         }
     }
     #[cfg(loom)]
     let _ = guard;
+}
+
+/// One paced collection step, unless this thread is already in one (see [`pace_collection`]).
+#[cfg(not(loom))]
+#[cold]
+fn collection_step(guard: &Guard) {
+    if COLLECTING.try_with(|c| c.replace(true)).unwrap_or(true) {
+        return;
+    }
+    // The panic (if any) has been reported by the hook; see `pace_collection` for why it stops
+    // here.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
+    let _ = COLLECTING.try_with(|c| c.set(false));
 }
 
 /// Retires the object behind `ptr`: it is dropped and freed once no pinned thread can still hold

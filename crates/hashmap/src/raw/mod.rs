@@ -422,10 +422,10 @@ std::thread_local! {
     static STRIPE: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
 }
 
-/// This thread's stripe of the length and claim counters: threads take stripes round-robin, so
-/// up to `STRIPES` threads never share one (hashing a thread-local's address, as this once did,
-/// put two of two threads on one stripe one time in sixteen, and made them trade a cache line on
-/// every insert and remove).
+/// This thread's stripe of the length and claim counters: threads take stripes round-robin in
+/// the order they first write, so `STRIPES` consecutive newcomers never share one (hashing a
+/// thread-local's address, as this once did, put two of two threads on one stripe one time in
+/// sixteen, and made them trade a cache line on every insert and remove).
 #[inline]
 fn stripe() -> usize {
     /// Plain std atomic, also under loom: it only spreads threads over stripes (one stripe under
