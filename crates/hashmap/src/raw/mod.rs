@@ -96,7 +96,12 @@
 //! a writer whose own key is in the one slot being moved waits for that slot.
 //!
 //! A same-size (or smaller) rehash clears tombstones, so memory after a remove-heavy phase
-//! returns to proportional to the live entries once the next write meets a long chain.
+//! returns to proportional to the live entries once the next write meets a long chain in a
+//! table that is 3/4 claimed.
+//!
+//! A new table costs its writer no initialising pass: its zeroed memory comes from `calloc`
+//! (see `BucketArray`), whose large blocks are pages the kernel zeroes on first touch, so the
+//! cost is spread over the writers that copy into the table and insert into it.
 
 use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
@@ -198,6 +203,10 @@ struct Bucket<K, V> {
 /// `buckets[i / BUCKET].slots[i % BUCKET]`).
 struct Table<K, V> {
     /// Invariant: `buckets.len() == bmask + 1`, a power of two.
+    #[cfg(not(loom))]
+    buckets: BucketArray<K, V>,
+    /// Invariant: `buckets.len() == bmask + 1`, a power of two.
+    #[cfg(loom)]
     buckets: Box<[Bucket<K, V>]>,
     bmask: usize,
     /// Number of slots: `buckets.len() * BUCKET`.
@@ -291,25 +300,100 @@ impl<K, V> Table<K, V> {
     }
 }
 
-/// `nb` buckets of EMPTY, untagged slots, from one zeroed allocation: the allocator hands
-/// back pages that are already zero, so a large new table costs no initialising pass (and its
-/// pages are touched only as the copy reaches them).
+/// The buckets of a table: one zeroed allocation from the global allocator, 64-byte aligned by
+/// hand, freed as it was made.
+///
+/// A zeroed allocation with 64-byte alignment is, in std's system allocator, `posix_memalign`
+/// plus a `memset` of the whole block (std calls `calloc` only for alignments up to 16), paid
+/// by the one writer that starts the resize: the memory bench measured a 12 ms insert while a
+/// map grew to a million entries. So the array asks for 16-byte alignment and 64 bytes more,
+/// and starts at the first 64-byte boundary inside. Then `calloc` serves it, and a large
+/// `calloc` is a fresh mapping whose pages the kernel zeroes lazily, on first touch, spread
+/// over the writers that copy into the table and insert into it. (An `mmap` of our own did the
+/// same, but hid the tables from a counting global allocator, and so from users' accounting.)
 #[cfg(not(loom))]
-fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
-    let layout = std::alloc::Layout::array::<Bucket<K, V>>(nb).expect("table size overflows");
-    // SAFETY: (1) `layout` has a non-zero size (`nb >= 1`, a bucket is 64 bytes); (2) all-zero
-    // bytes are a valid `Bucket`: an `AtomicU64` tag word 0 is all `UNTAGGED` and crossbeam's `Atomic` is one
-    // pointer-sized atomic word, where 0 is the null pointer with tag 0 (EMPTY), exactly what
-    // `Atomic::null()` holds (checked by the `zeroed_bucket_is_empty` test); (3) the pointer
-    // comes from the global allocator with the layout of `[Bucket; nb]`, which is what the
-    // `Box<[Bucket]>` frees it with.
-    unsafe {
-        let p = std::alloc::alloc_zeroed(layout).cast::<Bucket<K, V>>();
-        if p.is_null() {
-            std::alloc::handle_alloc_error(layout);
-        }
-        Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, nb))
+struct BucketArray<K, V> {
+    /// The first bucket, 64-byte aligned, inside the block at `base`.
+    ptr: std::ptr::NonNull<Bucket<K, V>>,
+    /// The block from the global allocator (`BucketArray::block(len)`).
+    base: std::ptr::NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the array owns its buckets exactly as a `Box<[Bucket]>` would (one allocation, freed
+// once by `Drop`), so it may cross and be shared between threads under the same conditions.
+#[cfg(not(loom))]
+unsafe impl<K, V> Send for BucketArray<K, V> where Box<[Bucket<K, V>]>: Send {}
+// SAFETY: as for `Send`.
+#[cfg(not(loom))]
+unsafe impl<K, V> Sync for BucketArray<K, V> where Box<[Bucket<K, V>]>: Sync {}
+
+#[cfg(not(loom))]
+impl<K, V> BucketArray<K, V> {
+    /// The block that holds `nb` buckets after at most 63 bytes of padding.
+    fn block(nb: usize) -> std::alloc::Layout {
+        let size = std::mem::size_of::<Bucket<K, V>>()
+            .checked_mul(nb)
+            .and_then(|n| n.checked_add(64))
+            .expect("freeway_hashmap: table size overflows");
+        std::alloc::Layout::from_size_align(size, 16)
+            .expect("freeway_hashmap: table size overflows")
     }
+
+    /// `nb >= 1` buckets of EMPTY, untagged slots.
+    fn zeroed(nb: usize) -> Self {
+        debug_assert!(nb >= 1);
+        // Buckets own nothing themselves (their entries are freed by `RawMap::destroy`), so
+        // releasing the memory without running drops is all `Drop` has to do.
+        debug_assert!(!std::mem::needs_drop::<Bucket<K, V>>());
+        let layout = Self::block(nb);
+        // SAFETY: `layout` has a non-zero size (at least 64 bytes).
+        let p = unsafe { std::alloc::alloc_zeroed(layout) };
+        let Some(base) = std::ptr::NonNull::new(p) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        let pad = base
+            .as_ptr()
+            .align_offset(std::mem::align_of::<Bucket<K, V>>());
+        debug_assert!(pad < 64);
+        // SAFETY: `pad < 64`, so `base + pad` and the `nb` buckets after it lie inside the block
+        // of `nb` buckets plus 64 bytes.
+        let first = unsafe { base.as_ptr().add(pad) }.cast::<Bucket<K, V>>();
+        Self {
+            ptr: std::ptr::NonNull::new(first).expect("inside a non-null block"),
+            base,
+            len: nb,
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl<K, V> std::ops::Deref for BucketArray<K, V> {
+    type Target = [Bucket<K, V>];
+
+    fn deref(&self) -> &[Bucket<K, V>] {
+        // SAFETY: (1) `ptr` is aligned for `Bucket` and points to `len` buckets' worth of
+        // zeroed memory inside our block, owned until `Drop`; (2) all-zero bytes are a valid
+        // `Bucket`: the `AtomicU64` tag word 0 is all `UNTAGGED`, and crossbeam's `Atomic` is
+        // one pointer-sized atomic word where 0 is the null pointer with tag 0 (EMPTY), exactly
+        // what `Atomic::null()` holds (checked by the `zeroed_bucket_is_empty` test); (3)
+        // buckets are only ever shared (`&`), their atomics providing the mutation.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+#[cfg(not(loom))]
+impl<K, V> Drop for BucketArray<K, V> {
+    fn drop(&mut self) {
+        // SAFETY: `base` came from `alloc_zeroed` with this same layout and is freed once.
+        unsafe { std::alloc::dealloc(self.base.as_ptr(), Self::block(self.len)) };
+    }
+}
+
+/// `nb` buckets of EMPTY, untagged slots (see `BucketArray`).
+#[cfg(not(loom))]
+fn empty_buckets<K, V>(nb: usize) -> BucketArray<K, V> {
+    BucketArray::zeroed(nb)
 }
 
 /// `nb` buckets of EMPTY, untagged slots (loom's atomics must be constructed).
