@@ -10,6 +10,10 @@
 //! With `peer` (`papaya`, `scc::HashMap` or `dashmap`), only freeway and that peer run; a name
 //! that matches none runs freeway alone (for `perf record`).
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use freeway_benches::maps::{Dash, Freeway, Map, Papaya, Scc, prefilled};
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
