@@ -6,6 +6,7 @@
 //! cargo run --release -p freeway-benches --example map_get
 //! ```
 
+use freeway_benches::maps::xorshift;
 use std::collections::hash_map::RandomState;
 use std::hint::black_box;
 use std::time::Instant;
@@ -17,10 +18,7 @@ fn per_get(n: u64, mut get: impl FnMut(u64) -> Option<u64>) -> f64 {
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let t = Instant::now();
     for _ in 0..LOOKUPS {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        black_box(get(rng % n));
+        black_box(get(xorshift(&mut rng) % n));
     }
     t.elapsed().as_nanos() as f64 / f64::from(LOOKUPS)
 }

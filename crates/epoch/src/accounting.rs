@@ -82,8 +82,7 @@ mod imp {
     // Plain std atomics on purpose, also under loom: these are statistics, never used to order
     // anything, and loom atomics cannot live in statics shared across model iterations.
     use crossbeam_utils::CachePadded;
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     const STRIPES: usize = 16;
 
@@ -98,27 +97,9 @@ mod imp {
             reclaimed: AtomicU64::new(0),
         })
     }; STRIPES];
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-    std::thread_local! {
-        static MINE: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-
     #[inline]
     fn stripe() -> &'static Stripe {
-        let i = MINE
-            .try_with(|m| {
-                let mut i = m.get();
-                if i == usize::MAX {
-                    // Relaxed: only spreads threads over stripes; no data depends on it.
-                    i = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
-                    m.set(i);
-                }
-                i
-            })
-            // During thread-local destruction (a guard dropped from a TLS destructor).
-            .unwrap_or(0);
-        &STRIPE[i]
+        &STRIPE[crate::thread_index() % STRIPES]
     }
 
     #[inline]

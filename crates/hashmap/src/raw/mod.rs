@@ -119,7 +119,7 @@ const COPY_CHUNK: usize = 64;
 #[cfg(loom)]
 const COPY_CHUNK: usize = 1;
 
-/// Stripes of the length counter.
+/// Stripes of the length counter (and, at most, of a table's claim counter).
 #[cfg(not(loom))]
 const STRIPES: usize = 16;
 #[cfg(loom)]
@@ -221,7 +221,7 @@ struct Table<K, V> {
     done: AtomicUsize,
     /// Slots claimed in this table (LIVE or TOMB now, or moved on), striped like the map's
     /// length: `grow_decision` tells a table clogged with tombstones from one long chain.
-    claimed: Box<[CachePadded<AtomicUsize>]>,
+    claimed: Striped,
 }
 
 impl<K, V> Table<K, V> {
@@ -241,19 +241,8 @@ impl<K, V> Table<K, V> {
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
-            claimed: (0..(nb / 64).clamp(1, STRIPES))
-                .map(|_| CachePadded::new(AtomicUsize::new(0)))
-                .collect(),
+            claimed: Striped::new((nb / 64).clamp(1, STRIPES)),
         }
-    }
-
-    /// Slots claimed so far (a sum of stripes; exact when no claim is in flight).
-    fn claimed(&self) -> usize {
-        self.claimed
-            .iter()
-            // Relaxed: a statistic for the resize heuristic; nothing is published through it.
-            .map(|c| c.load(Ordering::Relaxed))
-            .fold(0, usize::wrapping_add)
     }
 
     fn capacity(&self) -> usize {
@@ -295,8 +284,7 @@ impl<K, V> Table<K, V> {
             u64::from(tag(hash)) << (8 * (i % BUCKET)),
             Ordering::Release,
         );
-        // Relaxed: a statistic (see `claimed`).
-        self.claimed[stripe() % self.claimed.len()].fetch_add(1, Ordering::Relaxed);
+        self.claimed.add(1);
     }
 }
 
@@ -498,35 +486,39 @@ pub(crate) enum Op<V> {
 /// The raw map: a root table pointer and a striped length counter.
 pub(crate) struct RawMap<K, V> {
     root: Atomic<Table<K, V>>,
-    count: Box<[CachePadded<AtomicIsize>]>,
+    count: Striped,
 }
 
-std::thread_local! {
-    /// This thread's stripe, assigned on first use.
-    static STRIPE: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
-}
+/// A counter split over cache-padded stripes, one per thread (`freeway_epoch::thread_index`)
+/// while threads are fewer than the stripes, so that concurrent writers do not trade its line.
+/// A statistic: sums are exact only when no update is in flight.
+struct Striped(Box<[CachePadded<AtomicIsize>]>);
 
-/// This thread's stripe of the length and claim counters: threads take stripes round-robin in
-/// the order they first write, so `STRIPES` consecutive newcomers never share one (hashing a
-/// thread-local's address, as this once did, put two of two threads on one stripe one time in
-/// sixteen, and made them trade a cache line on every insert and remove).
-#[inline]
-fn stripe() -> usize {
-    /// Plain std atomic, also under loom: it only spreads threads over stripes (one stripe under
-    /// loom), and loom atomics cannot live in statics.
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    STRIPE
-        .try_with(|c| {
-            let mut i = c.get();
-            if i == usize::MAX {
-                // Relaxed: only spreads threads; nothing is published through it.
-                i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % STRIPES;
-                c.set(i);
-            }
-            i
-        })
-        // During thread-local destruction.
-        .unwrap_or(0)
+impl Striped {
+    fn new(stripes: usize) -> Self {
+        Self(
+            (0..stripes)
+                .map(|_| CachePadded::new(AtomicIsize::new(0)))
+                .collect(),
+        )
+    }
+
+    #[inline]
+    fn add(&self, d: isize) {
+        let i = freeway_epoch::thread_index() % self.0.len();
+        // Relaxed: a statistic; no memory is published through the counter.
+        self.0[i].fetch_add(d, Ordering::Relaxed);
+    }
+
+    /// The sum of the stripes, 0 if it is (transiently) negative.
+    fn sum(&self) -> usize {
+        let n = self
+            .0
+            .iter()
+            // Relaxed: a statistic; no memory is published through the counter.
+            .fold(0isize, |n, c| n.wrapping_add(c.load(Ordering::Relaxed)));
+        n.max(0) as usize
+    }
 }
 
 /// A guard known to pin the default collector, the one entries and tables are retired to.
@@ -595,25 +587,17 @@ impl<K, V> RawMap<K, V> {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             root: Atomic::new(Table::new(n.saturating_mul(2))),
-            count: (0..STRIPES)
-                .map(|_| CachePadded::new(AtomicIsize::new(0)))
-                .collect(),
+            count: Striped::new(STRIPES),
         }
     }
 
     /// The number of entries (a sum of stripes; exact when no write is in flight).
     pub(crate) fn len(&self) -> usize {
-        let mut n: isize = 0;
-        for c in self.count.iter() {
-            // Relaxed: a statistic; no memory is published through the counter.
-            n = n.wrapping_add(c.load(Ordering::Relaxed));
-        }
-        n.max(0) as usize
+        self.count.sum()
     }
 
     fn add_len(&self, d: isize) {
-        // Relaxed: a statistic; no memory is published through the counter.
-        self.count[stripe()].fetch_add(d, Ordering::Relaxed);
+        self.count.add(d);
     }
 
     fn root<'g>(&self, guard: &'g Guard) -> Shared<'g, Table<K, V>> {
@@ -717,7 +701,7 @@ impl<K, V> RawMap<K, V> {
             // `Table::new` rounds up to a power-of-two number of buckets: an exact doubling.
             return Some((cap * 2).max(live * 2));
         }
-        if t.claimed() * 4 >= cap * 3 {
+        if t.claimed.sum() * 4 >= cap * 3 {
             // Mostly tombstones: rehash at a size proportional to the live entries.
             return Some((live * 2 + 1).max(MIN_CAPACITY));
         }
