@@ -120,7 +120,9 @@ pub struct StressConfig {
     pub ops_per_thread: usize,
     /// Rounds at most (each on a fresh structure).
     pub rounds: usize,
-    /// Stop starting new rounds after this long (at least one round always runs).
+    /// Stop starting new rounds after this long, once at least one round has been decided
+    /// (until then rounds go on, up to `rounds`: a slow first round whose history exhausted the
+    /// checker's budget, as under AddressSanitizer, must not end the run undecided).
     pub time_limit: Duration,
     /// Seed of the operation generators.
     pub seed: u64,
@@ -278,7 +280,7 @@ where
         seed: cfg.seed,
     };
     for round in 0..cfg.rounds.max(1) {
-        if round > 0 && started.elapsed() >= cfg.time_limit {
+        if report.rounds > 0 && started.elapsed() >= cfg.time_limit {
             break;
         }
         let sys = make();
@@ -325,4 +327,51 @@ where
         ));
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A first round that the checker cannot decide, slower than the whole time limit, does not
+    /// end the run: rounds go on until one is decided.
+    #[test]
+    fn the_time_limit_waits_for_a_decided_round() {
+        let cfg = StressConfig {
+            threads: 1,
+            ops_per_thread: 1,
+            rounds: 5,
+            time_limit: Duration::ZERO,
+            seed: 1,
+        };
+        let verified = AtomicUsize::new(0);
+        let report = run_rounds(
+            &cfg,
+            || (),
+            |_, _| (),
+            |_, _| (),
+            |_: &History<(), ()>| {
+                if verified.fetch_add(1, Ordering::Relaxed) < 2 {
+                    Err(Counterexample {
+                        inconclusive: true,
+                        partition: None,
+                        total: 1,
+                        linearized: 0,
+                        prefix_tail: Vec::new(),
+                        state: String::new(),
+                        stuck: Vec::new(),
+                    })
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .expect("the third round is decided");
+        assert_eq!(report.inconclusive_rounds, 2);
+        assert_eq!(
+            report.rounds, 1,
+            "the time limit stops the run once a round is decided"
+        );
+    }
 }
