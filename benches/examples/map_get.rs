@@ -1,6 +1,6 @@
 //! Single-thread `get` latency by map size, freeway against papaya: the probe behind the
-//! tag-word (SWAR) change in docs/hashmap.md. Keys `0..n`, lookups of random present keys under
-//! one pin, std `RandomState`; three rounds per size, each printed.
+//! tag-word (SWAR) and tag-array changes in docs/hashmap.md. Keys `0..n`, lookups of random
+//! present keys (hits) and of absent keys `n..2n` (misses) under one pin, std `RandomState`; three rounds per size, each printed.
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example map_get
@@ -34,10 +34,14 @@ fn main() {
         for _ in 0..3 {
             let m = ours.pin();
             let a = per_get(n, |k| m.get(&k).copied());
+            let a2 = per_get(n, |k| m.get(&(k + n)).copied());
             drop(m);
             let m = peer.pin();
             let b = per_get(n, |k| m.get(&k).copied());
-            println!("{n} keys: freeway {a:.1} ns/get, papaya {b:.1} ns/get");
+            let b2 = per_get(n, |k| m.get(&(k + n)).copied());
+            println!(
+                "{n} keys: freeway {a:.1} ns/hit {a2:.1} ns/miss, papaya {b:.1} ns/hit {b2:.1} ns/miss"
+            );
         }
     }
 }

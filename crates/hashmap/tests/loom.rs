@@ -106,3 +106,25 @@ fn two_writers_race_a_resize() {
         assert_eq!(r.len(), 3);
     });
 }
+
+/// A writer that walks past another key's claim whose tag is not written yet tags it before it
+/// claims a later slot: its own read right after its insert (which may come before the other
+/// claimer tags its slot) must find its key, and readers stop at the first UNTAGGED slot of a
+/// chain. Fails without `Table::publish` in the writers' walk.
+#[test]
+fn a_claim_walked_past_is_tagged() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        let m = map.clone();
+        let first = thread::spawn(move || {
+            m.pin().insert(1, 1);
+        });
+        let r = map.pin();
+        assert!(r.insert(2, 2).is_none());
+        assert_eq!(r.get(&2), Some(&2));
+        drop(r);
+        first.join().unwrap();
+        let r = map.pin();
+        assert_eq!((r.get(&1), r.get(&2), r.len()), (Some(&1), Some(&2), 2));
+    });
+}

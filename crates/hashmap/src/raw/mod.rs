@@ -38,41 +38,60 @@
 //!
 //! # Buckets and tag bytes
 //!
-//! Slots are grouped in buckets of seven, each one 64-byte cache line: a word of seven tag bytes,
-//! then the seven slot words (the layout of the bucketed tables of Folly's F14 and of scc, Changgyoo
-//! Park's `scc::HashMap`). A key's probe chain starts at the first slot of its home bucket
+//! Slots are grouped in buckets of eight, each one 64-byte cache line of slot words; beside the
+//! buckets, a table keeps a tag array of one byte per slot, one `AtomicU64` word per bucket
+//! (after the control bytes of hashbrown and of papaya, which keep them apart from the slots
+//! for the same reason). A key's probe chain starts at the first slot of its home bucket
 //! (`hash & bmask`) and runs linearly through the slots, bucket after bucket, wrapping at the
-//! end; all bucket and slot indexing is by power-of-two masks and constant divisions, without
-//! bounds checks.
+//! end; all bucket and slot indexing is by power-of-two masks and shifts, without bounds checks.
 //!
-//! A tag byte is written once, right after its slot is claimed (EMPTY -> LIVE), with the top
-//! seven bits of the claiming key's hash and the high bit set (after hashbrown's and papaya's
-//! control bytes); it is never reset in that table, since the slot belongs to that key for the
-//! table's life. So a tag different from ours proves the slot is another key's (LIVE, TOMB,
-//! FROZEN or MOVED): the walk skips it without loading the slot word or touching the entry. An
-//! UNTAGGED byte (0) says nothing (EMPTY, SEALED, or claimed a moment ago with the tag not yet
-//! written) and the slot word decides, as does a matching tag. A probe thus reads its bucket's
-//! cache line and then only the entries whose tag matches (1 in 128 for another key): two
-//! memory accesses for a hit, one for a miss, where a pointer-per-slot walk dereferenced every
-//! entry on the chain.
+//! The tag array is an eighth of the size of the slots (256 KiB for a 2^18-slot table) and
+//! mostly stays in the L2 cache, so a lookup of an absent key usually ends there, without
+//! loading a slot line. (Before, the tags shared a line with seven slots: a miss cost a memory
+//! access, 120 ns at 2^18 keys against papaya's 40, and about half of the read-heavy bench's
+//! lookups are misses.) A hit loads the tag word, the slot line (prefetched while the tag word
+//! is read) and the entry.
+//!
+//! # Tag bytes
+//!
+//! A tag byte is UNTAGGED (0) until its slot is claimed or sealed, then, once and for the life
+//! of the table, `tag(hash)` of the claiming key (its top seven hash bits with the high bit set)
+//! or `SEALED_TAG` (1). A reader decides from the bytes alone where the key's chain ends: an
+//! UNTAGGED byte means "absent from this table", a `SEALED_TAG` "go to the next table", a
+//! different tag "another key's slot"; only a slot with the key's tag has its word and entry
+//! loaded (1 in 128 for another key).
+//!
+//! The slot word stays the authority on the state, and the tag follows it: a claim is the CAS
+//! of the word (EMPTY -> LIVE, as before), then the claimer writes the tag (`Table::mark`); a
+//! seal is the CAS EMPTY -> SEALED, then the sealer writes `SEALED_TAG`. Between the two steps
+//! readers do not see the claim, which is fine: an insert takes effect when its tag is written.
+//! What keeps that true for everyone is a helping rule: **a thread that acts on a slot word it
+//! found untagged (a claim it walks past, a key of its own it replaces or removes, a seal it
+//! turns back at, a slot it freezes or clears) writes the tag first** (`Table::publish`, an
+//! idempotent `fetch_or`: the byte can only ever take the one value the word dictates). So no
+//! operation's effect depends on a claim or seal that readers cannot see yet, and a claimer
+//! descheduled between its two steps delays nobody. Writers that will not claim (`remove`)
+//! stop at an UNTAGGED byte as readers do. The loom model `a_claim_walked_past_is_tagged`
+//! fails without the rule.
 //!
 //! Skipping a MOVED slot of another key is sound: "a MOVED slot was passed" matters only when
-//! the slot may have been our key's, and a slot with another tag never was.
+//! the slot may have been our key's, and a slot with another tag never was. A slot leaves LIVE
+//! (TOMB, FROZEN, MOVED) only after its tag is written, so a tagged slot's word is never EMPTY
+//! or SEALED.
 //!
-//! The seven tag bytes of a bucket are one `AtomicU64` (the eighth byte stays 0 and is masked
-//! off): a probe loads the word once and finds the slots worth a look (tag 0 or ours) with a
-//! few word operations, SWAR as in hashbrown's generic control-byte group, then visits them in
-//! slot order by their bits (`candidates`). A claim sets its byte with a `fetch_or` (the byte
-//! was 0, and no other byte changes). The bytes could not be separate `AtomicU8`s read as one
-//! word: mixed-size accesses to the same atomics are outside Rust's memory model and loom.
+//! A probe loads a bucket's tag word once and finds the slots worth a look (UNTAGGED, SEALED or
+//! our tag) with a few word operations, SWAR as in hashbrown's generic control-byte group, then
+//! visits them in slot order by their bits (`candidates`). The bytes could not be separate
+//! `AtomicU8`s read as one word: mixed-size accesses to the same atomics are outside Rust's
+//! memory model and loom.
 //!
 //! # Reads
 //!
 //! A reader walks the key's chain: a LIVE or FROZEN slot with the key is the answer (a FROZEN
 //! entry is still current: nobody writes the key in the next table before its old slot is
-//! MOVED). An EMPTY slot ends the search with "absent" unless a MOVED slot was passed (that slot
-//! may have been the key's, now in the next table); a SEALED slot or a full wrap sends the reader
-//! to the next table, if any. Reads never write shared memory.
+//! MOVED). An UNTAGGED slot ends the search with "absent" unless a MOVED slot was passed (that
+//! slot may have been the key's, now in the next table); a SEALED slot or a full wrap sends the
+//! reader to the next table, if any. Reads never write shared memory.
 //!
 //! # Writes
 //!
@@ -100,16 +119,16 @@
 //! table that is 3/4 claimed.
 //!
 //! A new table costs its writer no initialising pass: its zeroed memory comes from `calloc`
-//! (see `BucketArray`), whose large blocks are pages the kernel zeroes on first touch, so the
+//! (see `ZeroedArray`), whose large blocks are pages the kernel zeroes on first touch, so the
 //! cost is spread over the writers that copy into the table and insert into it.
 
 use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-/// The smallest table (shrunk under loom so that models stay small).
+/// The smallest table: two buckets (shrunk under loom so that models stay small).
 #[cfg(not(loom))]
-const MIN_CAPACITY: usize = 8;
+const MIN_CAPACITY: usize = 16;
 #[cfg(loom)]
 const MIN_CAPACITY: usize = 2;
 
@@ -125,9 +144,10 @@ const STRIPES: usize = 16;
 #[cfg(loom)]
 const STRIPES: usize = 1;
 
-/// Slots per bucket: 7 tag bytes and 7 slot words fill one 64-byte cache line.
+/// Slots per bucket: eight slot words fill one 64-byte cache line, and their eight tag bytes
+/// one word of the tag array.
 #[cfg(not(loom))]
-const BUCKET: usize = 7;
+const BUCKET: usize = 8;
 #[cfg(loom)]
 const BUCKET: usize = 2;
 
@@ -138,9 +158,12 @@ const PROBE_LIMIT: usize = 2 * BUCKET;
 #[cfg(loom)]
 const PROBE_LIMIT: usize = 8;
 
-/// Tag byte of a slot whose claimer's tag is not (yet) known (`candidates` relies on it being 0).
+/// Tag byte of a slot that nobody has claimed or sealed yet, as far as readers know (see
+/// "Tag bytes"; `candidates` and the zeroed tag array rely on it being 0).
 const UNTAGGED: u8 = 0;
 const _: () = assert!(UNTAGGED == 0);
+/// Tag byte of a SEALED slot. Key tags have the high bit set, so they never equal it.
+const SEALED_TAG: u8 = 1;
 
 /// Tag of a TOMB slot (null pointer).
 const TOMB: usize = 1;
@@ -189,25 +212,28 @@ fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
     }
 }
 
-/// One cache line of a table: the tag bytes of its slots beside the slots themselves, so that
-/// a probe reads one line for both (then the entry of a key whose tag matches).
+/// The slot words of one bucket: one 64-byte cache line.
 #[cfg_attr(not(loom), repr(C, align(64)))]
 struct Bucket<K, V> {
-    /// Byte `k` (little-endian order) is `UNTAGGED`, or `tag(hash)` of the key that claimed
-    /// slot `k` (see "Buckets and tag bytes"); bytes past `BUCKET` stay 0.
-    meta: AtomicU64,
     slots: [Atomic<Entry<K, V>>; BUCKET],
 }
 
+/// A table's arrays: zeroed and aligned by hand (`ZeroedArray`), or built element by element
+/// under loom, whose atomics must be constructed.
+#[cfg(not(loom))]
+type Array<T> = ZeroedArray<T>;
+#[cfg(loom)]
+type Array<T> = Box<[T]>;
+
 /// One open-addressed table: `len` slots, numbered bucket by bucket (slot `i` is
-/// `buckets[i / BUCKET].slots[i % BUCKET]`).
+/// `buckets[i / BUCKET].slots[i % BUCKET]`, and its tag is byte `i % BUCKET` of
+/// `tags[i / BUCKET]`).
 struct Table<K, V> {
+    /// One word of `BUCKET` tag bytes per bucket (see "Tag bytes").
+    /// Invariant: `tags.len() == bmask + 1`.
+    tags: Array<AtomicU64>,
     /// Invariant: `buckets.len() == bmask + 1`, a power of two.
-    #[cfg(not(loom))]
-    buckets: BucketArray<K, V>,
-    /// Invariant: `buckets.len() == bmask + 1`, a power of two.
-    #[cfg(loom)]
-    buckets: Box<[Bucket<K, V>]>,
+    buckets: Array<Bucket<K, V>>,
     bmask: usize,
     /// Number of slots: `buckets.len() * BUCKET`.
     len: usize,
@@ -233,6 +259,7 @@ impl<K, V> Table<K, V> {
             .checked_next_power_of_two()
             .expect("freeway_hashmap: capacity overflow");
         Self {
+            tags: empty_tags(nb),
             buckets: empty_buckets(nb),
             bmask: nb - 1,
             len: nb * BUCKET,
@@ -262,34 +289,71 @@ impl<K, V> Table<K, V> {
         unsafe { self.buckets.get_unchecked(b & self.bmask) }
     }
 
-    /// The bucket of slot `i` (modulo `len`).
+    /// Starts loading bucket `b & bmask`'s slot line while its tag word is read: a hit needs
+    /// both, and the slot to load is known only from the tag word, so without the hint the two
+    /// misses would come one after the other.
     #[inline(always)]
-    fn bucket(&self, i: usize) -> &Bucket<K, V> {
-        self.bucket_at(i / BUCKET)
+    fn prefetch(&self, b: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch is
+        // a hint that never faults and changes no memory (the address is a bucket of ours).
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(self.bucket_at(b)).cast());
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = b;
+    }
+
+    /// The tag word of bucket `b & bmask`, without a bounds check.
+    #[inline(always)]
+    fn tags_at(&self, b: usize) -> &AtomicU64 {
+        // SAFETY: `b & bmask < bmask + 1 == tags.len()` (the invariant of `tags`).
+        unsafe { self.tags.get_unchecked(b & self.bmask) }
     }
 
     /// Slot `i` (modulo `len`).
     #[inline(always)]
     fn slot(&self, i: usize) -> &Atomic<Entry<K, V>> {
-        &self.bucket(i).slots[i % BUCKET]
+        &self.bucket_at(i / BUCKET).slots[i % BUCKET]
     }
 
-    /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE).
+    /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE) and counts
+    /// the claim. Only the claimer calls it, once.
     #[inline(always)]
     fn mark(&self, i: usize, hash: u64) {
-        // Release: pairs with the Acquire tag-word loads in `get` and `walk`: a thread that reads
-        // the tag also reads the claim (or a later state) when it loads the slot. The byte was
-        // UNTAGGED (0) and only this claimer writes it, so the OR sets exactly the tag.
-        self.bucket(i).meta.fetch_or(
+        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `publish`: a thread
+        // that reads the tag reads the claim (or a later state) when it loads the slot. The byte
+        // is UNTAGGED or already `tag(hash)` (a helper's `publish`), so the OR leaves exactly
+        // the tag, and no other byte changes.
+        self.tags_at(i / BUCKET).fetch_or(
             u64::from(tag(hash)) << (8 * (i % BUCKET)),
             Ordering::Release,
         );
         self.claimed.add(1);
     }
+
+    /// Makes sure slot `i`'s tag byte is `byte`, the tag of the state its word was seen in
+    /// (`tag(hash)` of a claimed slot, `SEALED_TAG` of a sealed one): a thread that acts on a
+    /// claim or a seal whose tag is not yet written writes it first (see "Tag bytes").
+    #[inline]
+    fn publish(&self, i: usize, byte: u8) {
+        let word = self.tags_at(i / BUCKET);
+        let shift = 8 * (i % BUCKET);
+        // Acquire: pairs with the Release `fetch_or`s here and in `mark`.
+        let cur = (word.load(Ordering::Acquire) >> shift) as u8;
+        debug_assert!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
+        if cur == UNTAGGED {
+            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and here. A tag
+            // byte changes once, from UNTAGGED to the one value its slot's word dictates, so
+            // racing writers OR the same bits.
+            word.fetch_or(u64::from(byte) << shift, Ordering::Release);
+        }
+    }
 }
 
-/// The buckets of a table: one zeroed allocation from the global allocator, 64-byte aligned by
-/// hand, freed as it was made.
+/// A zeroed array of `len` values of `T` for which all-zero bytes are valid: one allocation
+/// from the global allocator, 64-byte aligned by hand, freed as it was made.
 ///
 /// A zeroed allocation with 64-byte alignment is, in std's system allocator, `posix_memalign`
 /// plus a `memset` of the whole block (std calls `calloc` only for alignments up to 16), paid
@@ -300,112 +364,137 @@ impl<K, V> Table<K, V> {
 /// over the writers that copy into the table and insert into it. (An `mmap` of our own did the
 /// same, but hid the tables from a counting global allocator, and so from users' accounting.)
 #[cfg(not(loom))]
-struct BucketArray<K, V> {
-    /// The first bucket, 64-byte aligned, inside the block at `base`.
-    ptr: std::ptr::NonNull<Bucket<K, V>>,
-    /// The block from the global allocator (`BucketArray::block(len)`).
+struct ZeroedArray<T> {
+    /// The first element, 64-byte aligned, inside the block at `base`.
+    ptr: std::ptr::NonNull<T>,
+    /// The block from the global allocator (`ZeroedArray::block(len)`).
     base: std::ptr::NonNull<u8>,
     len: usize,
 }
 
-// SAFETY: the array owns its buckets exactly as a `Box<[Bucket]>` would (one allocation, freed
+// SAFETY: the array owns its elements exactly as a `Box<[T]>` would (one allocation, freed
 // once by `Drop`), so it may cross and be shared between threads under the same conditions.
 #[cfg(not(loom))]
-unsafe impl<K, V> Send for BucketArray<K, V> where Box<[Bucket<K, V>]>: Send {}
+unsafe impl<T> Send for ZeroedArray<T> where Box<[T]>: Send {}
 // SAFETY: as for `Send`.
 #[cfg(not(loom))]
-unsafe impl<K, V> Sync for BucketArray<K, V> where Box<[Bucket<K, V>]>: Sync {}
+unsafe impl<T> Sync for ZeroedArray<T> where Box<[T]>: Sync {}
 
 #[cfg(not(loom))]
-impl<K, V> BucketArray<K, V> {
-    /// The block that holds `nb` buckets after at most 63 bytes of padding.
-    fn block(nb: usize) -> std::alloc::Layout {
-        let size = std::mem::size_of::<Bucket<K, V>>()
-            .checked_mul(nb)
+impl<T> ZeroedArray<T> {
+    /// The block that holds `len` elements after at most 63 bytes of padding.
+    fn block(len: usize) -> std::alloc::Layout {
+        let size = std::mem::size_of::<T>()
+            .checked_mul(len)
             .and_then(|n| n.checked_add(64))
             .expect("freeway_hashmap: table size overflows");
         std::alloc::Layout::from_size_align(size, 16)
             .expect("freeway_hashmap: table size overflows")
     }
 
-    /// `nb >= 1` buckets of EMPTY, untagged slots.
-    fn zeroed(nb: usize) -> Self {
-        debug_assert!(nb >= 1);
-        // Buckets own nothing themselves (their entries are freed by `RawMap::destroy`), so
-        // releasing the memory without running drops is all `Drop` has to do.
-        debug_assert!(!std::mem::needs_drop::<Bucket<K, V>>());
-        let layout = Self::block(nb);
+    /// `len >= 1` zeroed elements.
+    ///
+    /// # Safety
+    ///
+    /// All-zero bytes are a valid `T`, `T` owns nothing that needs dropping, and `T` is
+    /// aligned to at most 64.
+    unsafe fn zeroed(len: usize) -> Self {
+        debug_assert!(len >= 1);
+        debug_assert!(!std::mem::needs_drop::<T>());
+        debug_assert!(std::mem::align_of::<T>() <= 64);
+        let layout = Self::block(len);
         // SAFETY: `layout` has a non-zero size (at least 64 bytes).
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
         let Some(base) = std::ptr::NonNull::new(p) else {
             std::alloc::handle_alloc_error(layout)
         };
-        let pad = base
-            .as_ptr()
-            .align_offset(std::mem::align_of::<Bucket<K, V>>());
+        let pad = base.as_ptr().align_offset(64);
         debug_assert!(pad < 64);
-        // SAFETY: `pad < 64`, so `base + pad` and the `nb` buckets after it lie inside the block
-        // of `nb` buckets plus 64 bytes.
-        let first = unsafe { base.as_ptr().add(pad) }.cast::<Bucket<K, V>>();
+        // SAFETY: `pad < 64`, so `base + pad` and the `len` elements after it lie inside the
+        // block of `len` elements plus 64 bytes.
+        let first = unsafe { base.as_ptr().add(pad) }.cast::<T>();
         Self {
             ptr: std::ptr::NonNull::new(first).expect("inside a non-null block"),
             base,
-            len: nb,
+            len,
         }
     }
 }
 
 #[cfg(not(loom))]
-impl<K, V> std::ops::Deref for BucketArray<K, V> {
-    type Target = [Bucket<K, V>];
+impl<T> std::ops::Deref for ZeroedArray<T> {
+    type Target = [T];
 
-    fn deref(&self) -> &[Bucket<K, V>] {
-        // SAFETY: (1) `ptr` is aligned for `Bucket` and points to `len` buckets' worth of
-        // zeroed memory inside our block, owned until `Drop`; (2) all-zero bytes are a valid
-        // `Bucket`: the `AtomicU64` tag word 0 is all `UNTAGGED`, and crossbeam's `Atomic` is
-        // one pointer-sized atomic word where 0 is the null pointer with tag 0 (EMPTY), exactly
-        // what `Atomic::null()` holds (checked by the `zeroed_bucket_is_empty` test); (3)
-        // buckets are only ever shared (`&`), their atomics providing the mutation.
+    fn deref(&self) -> &[T] {
+        // SAFETY: (1) `ptr` is 64-byte aligned (so aligned for `T`, by `zeroed`'s contract) and
+        // points to `len` elements' worth of zeroed memory inside our block, owned until `Drop`;
+        // (2) all-zero bytes are a valid `T` (`zeroed`'s contract); (3) elements are only ever
+        // shared (`&`): the tables' atomics provide the mutation.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 }
 
 #[cfg(not(loom))]
-impl<K, V> Drop for BucketArray<K, V> {
+impl<T> Drop for ZeroedArray<T> {
     fn drop(&mut self) {
-        // SAFETY: `base` came from `alloc_zeroed` with this same layout and is freed once.
+        // SAFETY: `base` came from `alloc_zeroed` with this same layout and is freed once; the
+        // elements need no drop (`zeroed`'s contract).
         unsafe { std::alloc::dealloc(self.base.as_ptr(), Self::block(self.len)) };
     }
 }
 
-/// `nb` buckets of EMPTY, untagged slots (see `BucketArray`).
+/// `nb` buckets of EMPTY slots (see `ZeroedArray`).
 #[cfg(not(loom))]
-fn empty_buckets<K, V>(nb: usize) -> BucketArray<K, V> {
-    BucketArray::zeroed(nb)
+fn empty_buckets<K, V>(nb: usize) -> ZeroedArray<Bucket<K, V>> {
+    // SAFETY: crossbeam's `Atomic` is one pointer-sized atomic word where 0 is the null pointer
+    // with tag 0 (EMPTY), exactly what `Atomic::null()` holds (checked by the
+    // `zeroed_tables_are_empty` test); a bucket owns nothing (its entries are freed by
+    // `RawMap::destroy`) and is aligned to 64.
+    unsafe { ZeroedArray::zeroed(nb) }
 }
 
-/// `nb` buckets of EMPTY, untagged slots (loom's atomics must be constructed).
+/// `nb` tag words of UNTAGGED bytes (see `ZeroedArray`).
+#[cfg(not(loom))]
+fn empty_tags(nb: usize) -> ZeroedArray<AtomicU64> {
+    // SAFETY: an all-zero `AtomicU64` is 0, all bytes UNTAGGED; it needs no drop and is
+    // aligned to 8.
+    unsafe { ZeroedArray::zeroed(nb) }
+}
+
+/// `nb` buckets of EMPTY slots (loom's atomics must be constructed).
 #[cfg(loom)]
 fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
     (0..nb)
         .map(|_| Bucket {
-            meta: AtomicU64::new(0),
             slots: std::array::from_fn(|_| Atomic::null()),
         })
         .collect()
 }
 
+/// `nb` tag words of UNTAGGED bytes (loom's atomics must be constructed).
+#[cfg(loom)]
+fn empty_tags(nb: usize) -> Box<[AtomicU64]> {
+    (0..nb).map(|_| AtomicU64::new(0)).collect()
+}
+
 /// The tag byte of a key with `hash`: its top 7 bits, with the high bit set so that it is never
-/// `UNTAGGED`. The slot index uses the low bits, so the two are independent for a good hasher.
+/// `UNTAGGED` or `SEALED_TAG`. The slot index uses the low bits, so the two are independent for
+/// a good hasher.
 #[inline(always)]
 fn tag(hash: u64) -> u8 {
     0x80 | (hash >> 57) as u8
 }
 
-/// The slots of a bucket whose tag word is `meta` that may concern the key whose tag is `t`, as
-/// one bit per slot (bit `8k + 7` for slot `k`): an untagged slot must be looked at (EMPTY,
-/// SEALED, or claimed with the tag not yet written); a tagged one belongs for life to a key with
-/// that tag, so another tag means another key.
+/// Byte `k` (slot `k` of its bucket) of the tag word `meta`.
+#[inline(always)]
+fn tag_byte(meta: u64, k: usize) -> u8 {
+    (meta >> (8 * k)) as u8
+}
+
+/// The slots of a bucket whose tag word is `meta` that concern the key whose tag is `t`, as one
+/// bit per slot (bit `8k + 7` for slot `k`): an UNTAGGED or SEALED slot ends the key's chain
+/// (see "Tag bytes"), and a slot tagged `t` may be the key's; a slot with another tag belongs
+/// for life to another key.
 ///
 /// Exact, byte by byte: `zero` flags a byte iff it is 0, without the borrow between bytes of the
 /// shorter `(v - 0x01..) & !v` form.
@@ -420,7 +509,8 @@ fn candidates(meta: u64, t: u8) -> u64 {
     fn zero(v: u64) -> u64 {
         !(((v & LOW7).wrapping_add(LOW7)) | v) & HIGH
     }
-    (zero(meta) | zero(meta ^ (LO * u64::from(t)))) & LANES
+    (zero(meta) | zero(meta ^ (LO * u64::from(SEALED_TAG))) | zero(meta ^ (LO * u64::from(t))))
+        & LANES
 }
 
 /// The slot of the lowest candidate bit of `m` (see `candidates`).
@@ -428,7 +518,6 @@ fn candidates(meta: u64, t: u8) -> u64 {
 fn first_slot(m: u64) -> usize {
     (m.trailing_zeros() / 8) as usize
 }
-
 /// Dereferences a table pointer loaded under `guard`.
 fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
     debug_assert!(!t.is_null());
@@ -630,18 +719,30 @@ impl<K, V> RawMap<K, V> {
                 if dist >= t.len {
                     break false;
                 }
-                let bucket = t.bucket_at(b);
-                // Acquire: pairs with the Release `fetch_or` in `Table::mark`.
-                let mut m = candidates(bucket.meta.load(Ordering::Acquire), tg);
+                t.prefetch(b);
+                // Acquire: pairs with the Release `fetch_or`s of `Table::mark` and
+                // `Table::publish`: a tagged slot's word is read in the state that was tagged,
+                // or later.
+                let meta = t.tags_at(b).load(Ordering::Acquire);
+                let mut m = candidates(meta, tg);
                 while m != 0 {
                     let k = first_slot(m);
                     m &= m - 1;
+                    match tag_byte(meta, k) {
+                        // Not claimed as far as readers know: the key is not in this table.
+                        UNTAGGED => break 'walk true,
+                        SEALED_TAG => break 'walk false,
+                        _ => {}
+                    }
                     // Acquire: pairs with the Release/AcqRel CASes and stores that publish
                     // entries and slot states (`insert`, `compute`, `copy_slot`), so the entry
                     // is initialised.
-                    match decode(bucket.slots[k].load(Ordering::Acquire, guard)) {
-                        Slot::Empty => break 'walk true,
-                        Slot::Sealed => break 'walk false,
+                    match decode(t.bucket_at(b).slots[k].load(Ordering::Acquire, guard)) {
+                        // A tag is written after its slot's claim, so a tagged slot is never
+                        // EMPTY or SEALED.
+                        Slot::Empty | Slot::Sealed => {
+                            debug_assert!(false, "a tagged slot unclaimed")
+                        }
                         Slot::Tomb => {}
                         Slot::Moved => saw_moved = true,
                         Slot::Live(e) | Slot::Frozen(e) => {
@@ -782,11 +883,22 @@ impl<K, V> RawMap<K, V> {
                         )
                         .is_ok()
                     {
+                        t.publish(i, SEALED_TAG);
                         return;
                     }
                 }
-                Slot::Sealed | Slot::Tomb | Slot::Moved => return,
+                Slot::Sealed => {
+                    // A writer's seal, maybe not tagged yet: the copy of a chunk leaves every
+                    // slot of it tagged.
+                    t.publish(i, SEALED_TAG);
+                    return;
+                }
+                // Tagged before they left LIVE.
+                Slot::Tomb | Slot::Moved => return,
                 Slot::Live(e) => {
+                    // Tag a claim before acting on it (see "Tag bytes"): its entry's state
+                    // changes from here on.
+                    t.publish(i, tag(e.hash));
                     // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
                     // now on); Acquire on failure reads the replacement entry.
                     if t.slot(i)
@@ -827,7 +939,7 @@ impl<K, V> RawMap<K, V> {
     ) {
         let mut t = t;
         loop {
-            let (end, chain) = Self::walk(t, hash, guard, |_| false);
+            let (end, chain) = Self::walk(t, hash, true, guard, |_| false);
             let end = match end {
                 Err(end) => end,
                 Ok(_) => unreachable!("the matcher never matches"),
@@ -871,11 +983,12 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Seals the EMPTY slot `i`; false if it is no longer EMPTY.
+    /// Seals the EMPTY slot `i` and tags it SEALED; false if it is no longer EMPTY.
     fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
         // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
         // competing claim on failure.
-        t.slot(i)
+        let sealed = t
+            .slot(i)
             .compare_exchange(
                 Shared::null(),
                 Shared::null().with_tag(SEALED),
@@ -883,16 +996,25 @@ impl<K, V> RawMap<K, V> {
                 Ordering::Acquire,
                 guard,
             )
-            .is_ok()
+            .is_ok();
+        if sealed {
+            t.publish(i, SEALED_TAG);
+        }
+        sealed
     }
 
     /// Walks the chain of `hash` in `t`, bucket by bucket from its home bucket. `Ok((idx,
     /// word))` when `matches` holds for a LIVE entry; a FROZEN match is waited out. `Err(end)`
     /// otherwise. The `Chain` says how far it went.
+    ///
+    /// With `claim`, an UNTAGGED slot's word decides (an EMPTY one ends the walk and may be
+    /// claimed; a claim or seal not yet tagged is tagged and walked past or ended at, as if
+    /// tagged). Without, the walk ends at an UNTAGGED slot, as a reader's does.
     #[allow(clippy::type_complexity)]
     fn walk<'g>(
         t: &'g Table<K, V>,
         hash: u64,
+        claim: bool,
         guard: &'g Guard,
         mut matches: impl FnMut(&Entry<K, V>) -> bool,
     ) -> (Result<(usize, Shared<'g, Entry<K, V>>), End>, Chain) {
@@ -906,30 +1028,53 @@ impl<K, V> RawMap<K, V> {
             if c.dist >= t.len {
                 return (Err(End::Full), c);
             }
+            t.prefetch(b);
             let bucket = t.bucket_at(b);
             let base = (b & t.bmask) * BUCKET;
-            // Acquire: pairs with the Release `fetch_or` in `Table::mark`. The slots left out
-            // are other keys' (LIVE, TOMB, FROZEN or MOVED): they neither end the chain nor hold
-            // our key, in this table or (once MOVED) in the next.
-            let mut m = candidates(bucket.meta.load(Ordering::Acquire), tg);
+            // Acquire: pairs with the Release `fetch_or`s of `Table::mark` and
+            // `Table::publish`. The slots left out are other keys' (LIVE, TOMB, FROZEN or
+            // MOVED): they neither end the chain nor hold our key, in this table or (once
+            // MOVED) in the next.
+            let meta = t.tags_at(b).load(Ordering::Acquire);
+            let mut m = candidates(meta, tg);
             while m != 0 {
                 let k = first_slot(m);
                 let idx = base + k;
+                let byte = tag_byte(meta, k);
+                if byte == SEALED_TAG {
+                    c.dist += k;
+                    return (Err(End::Sealed), c);
+                }
+                if byte == UNTAGGED && !claim {
+                    // A writer that will not claim stops where a reader does: a claim not yet
+                    // tagged is an insert not yet done.
+                    c.dist += k;
+                    return (Err(End::Empty(idx)), c);
+                }
                 // Acquire: pairs with the CASes and stores that publish entries and slot
                 // states.
                 let s = bucket.slots[k].load(Ordering::Acquire, guard);
                 match decode(s) {
                     Slot::Empty => {
+                        debug_assert!(byte == UNTAGGED, "a tagged slot unclaimed");
                         c.dist += k;
                         return (Err(End::Empty(idx)), c);
                     }
                     Slot::Sealed => {
+                        // Untagged when `meta` was read: we act on the seal, so we tag it.
+                        t.publish(idx, SEALED_TAG);
                         c.dist += k;
                         return (Err(End::Sealed), c);
                     }
                     Slot::Tomb => {}
                     Slot::Moved => c.saw_moved = true,
                     Slot::Live(e) => {
+                        if byte == UNTAGGED {
+                            // A claim whose tag is not written yet: we act on it (a key of
+                            // ours found here, or a claim further down the chain), so we tag
+                            // it first (see "Tag bytes").
+                            t.publish(idx, tag(e.hash));
+                        }
                         if e.hash == hash && matches(e) {
                             c.dist += k;
                             return (Ok((idx, s)), c);
@@ -967,7 +1112,7 @@ impl<K, V> RawMap<K, V> {
         }
         let mut t = table(ts);
         loop {
-            let (found, chain) = Self::walk(t, hash, guard, |e| eq(&e.key));
+            let (found, chain) = Self::walk(t, hash, claim, guard, |e| eq(&e.key));
             let end = match found {
                 Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
                 Err(end) => end,
@@ -1273,7 +1418,9 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                     // Acquire: pairs with the CASes that publish entries.
                     let s = t.slot(idx).load(Ordering::Acquire, guard);
                     match decode(s) {
-                        Slot::Live(_) => {
+                        Slot::Live(e) => {
+                            // Tag a claim before removing its entry (see "Tag bytes").
+                            t.publish(idx, tag(e.hash));
                             if Self::unlink(t.slot(idx), s, guard) {
                                 self.add_len(-1);
                                 break;
@@ -1360,16 +1507,21 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
 mod tests {
     use super::*;
 
-    /// `empty_buckets` relies on all-zero bytes being EMPTY slots with UNTAGGED tags.
+    /// `empty_buckets` and `empty_tags` rely on all-zero bytes being EMPTY slots and UNTAGGED
+    /// tags.
     #[test]
-    fn zeroed_bucket_is_empty() {
+    fn zeroed_tables_are_empty() {
         let b = empty_buckets::<u64, u64>(4);
-        assert_eq!(b.len(), 4);
+        let tags = empty_tags(4);
+        assert_eq!((b.len(), tags.len()), (4, 4));
+        assert_eq!(b.as_ptr() as usize % 64, 0);
+        assert_eq!(tags.as_ptr() as usize % 64, 0);
         // SAFETY: only loads, no dereference; nothing is shared.
         let guard = unsafe { freeway_epoch::unprotected() };
-        for bucket in b.iter() {
-            assert_eq!(bucket.meta.load(Ordering::Relaxed), u64::from(UNTAGGED));
+        for (bucket, word) in b.iter().zip(tags.iter()) {
+            assert_eq!(word.load(Ordering::Relaxed), 0);
             for k in 0..BUCKET {
+                assert_eq!(tag_byte(word.load(Ordering::Relaxed), k), UNTAGGED);
                 let s = bucket.slots[k].load(Ordering::Relaxed, guard);
                 assert!(s.is_null() && s.tag() == 0);
                 assert!(s == Atomic::<Entry<u64, u64>>::null().load(Ordering::Relaxed, guard));
@@ -1378,8 +1530,8 @@ mod tests {
         assert_eq!(std::mem::size_of::<Bucket<u64, u64>>(), 64);
     }
 
-    /// `candidates` flags exactly the untagged bytes and those equal to the tag, within the
-    /// bucket's lanes, for every tag and every mix of bytes around it.
+    /// `candidates` flags exactly the untagged and sealed bytes and those equal to the tag,
+    /// within the bucket's lanes, for every tag and every mix of bytes around it.
     #[test]
     fn candidates_are_exact() {
         let tags = [0x80u8, 0x81, 0xFE, 0xFF, 0xC3];
@@ -1392,16 +1544,16 @@ mod tests {
             for (k, b) in bytes.iter_mut().enumerate().take(BUCKET) {
                 // Untagged, or one of a few tags (so that equal neighbours are common).
                 let r = (rng >> (8 * k)) as u8;
-                *b = if r.is_multiple_of(3) {
-                    UNTAGGED
-                } else {
-                    tags[r as usize % tags.len()]
+                *b = match r % 5 {
+                    0 => UNTAGGED,
+                    1 => SEALED_TAG,
+                    _ => tags[r as usize % tags.len()],
                 };
             }
             let meta = u64::from_le_bytes(bytes);
             for &t in &tags {
                 let want: u64 = (0..BUCKET)
-                    .filter(|&k| bytes[k] == UNTAGGED || bytes[k] == t)
+                    .filter(|&k| bytes[k] == UNTAGGED || bytes[k] == SEALED_TAG || bytes[k] == t)
                     .map(|k| 0x80u64 << (8 * k))
                     .sum();
                 assert_eq!(candidates(meta, t), want, "meta {meta:#018x} tag {t:#04x}");
