@@ -122,6 +122,9 @@
 //! (see `ZeroedArray`), whose large blocks are pages the kernel zeroes on first touch, so the
 //! cost is spread over the writers that copy into the table and insert into it.
 
+#[cfg(not(any(loom, fuzzing, freeway_asan)))]
+mod cache;
+
 use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -651,11 +654,30 @@ impl Pinned {
     }
 }
 
-/// Retires an unlinked entry; a panic in its drop is caught there (the panic hook reports it).
+/// A new boxed entry, in a block from this thread's entry cache when it has one (`cache`).
+#[inline]
+fn new_entry<K, V>(e: Entry<K, V>) -> Owned<Entry<K, V>> {
+    #[cfg(not(any(loom, fuzzing, freeway_asan)))]
+    if let Some(p) = cache::take(std::alloc::Layout::new::<Entry<K, V>>()) {
+        let p = p.cast::<Entry<K, V>>().as_ptr();
+        // SAFETY: `p` is a free block from the global allocator with exactly `Entry<K, V>`'s
+        // layout (the cache's contract), so it may hold the entry and be owned as the `Box`
+        // that `Owned` is (freed, if ever, with that same layout).
+        unsafe {
+            p.write(e);
+            return Owned::from_raw(p);
+        }
+    }
+    Owned::new(e)
+}
+
+/// Retires an unlinked entry: later, its drop runs (a panic there is caught; the panic hook
+/// reports it) and its block goes to the collecting thread's entry cache (`cache`).
 ///
 /// # Safety
 ///
-/// - `p` is non-null, came from `Owned::new`, and is unreachable for threads that pin later.
+/// - `p` is non-null, came from `new_entry` (or `Owned::new`), and is unreachable for threads
+///   that pin later.
 /// - It is retired once.
 unsafe fn retire_entry<K: Send + 'static, V: Send + 'static>(
     guard: &Guard,
@@ -663,9 +685,22 @@ unsafe fn retire_entry<K: Send + 'static, V: Send + 'static>(
 ) {
     let raw = p.as_raw() as *mut Entry<K, V>;
     let free = move || {
-        // SAFETY: `raw` is the Box allocation of an unlinked entry, freed exactly once here.
-        let b = unsafe { Box::from_raw(raw) };
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(b)));
+        // SAFETY: `raw` is an unlinked entry, initialised, dropped exactly once here (a panic
+        // in a field's drop still drops the other fields while unwinding).
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe { std::ptr::drop_in_place(raw) }));
+        let layout = std::alloc::Layout::new::<Entry<K, V>>();
+        let block = std::ptr::NonNull::new(raw.cast::<u8>()).expect("entries are non-null");
+        // SAFETY: the block of a `Box<Entry<K, V>>` (allocated with `layout`), whose value was
+        // just dropped, and not used again.
+        #[cfg(not(any(loom, fuzzing, freeway_asan)))]
+        unsafe {
+            cache::give(block, layout)
+        };
+        // SAFETY: as above.
+        #[cfg(any(loom, fuzzing, freeway_asan))]
+        unsafe {
+            std::alloc::dealloc(block.as_ptr(), layout)
+        };
     };
     // SAFETY: (1) forwarded from the caller: unlinked, retired once; (2) `K, V: Send + 'static`,
     // so dropping the entry later on any thread is sound.
@@ -1233,7 +1268,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         pinned: &'g Pinned,
     ) -> Inserted<'g, K, V> {
         let guard = pinned.guard();
-        let mut new = Owned::new(Entry { hash, key, value });
+        let mut new = new_entry(Entry { hash, key, value });
         loop {
             let kp: *const K = &new.key;
             let mut eq = |k: &K| {
@@ -1317,7 +1352,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
             match f(old.map(|e| &e.value)) {
                 Op::Keep => return (old, old),
                 Op::Set(v) => {
-                    let new = Owned::new(Entry {
+                    let new = new_entry(Entry {
                         hash,
                         key,
                         value: v,
