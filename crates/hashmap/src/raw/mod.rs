@@ -1211,6 +1211,11 @@ impl<K, V> RawMap<K, V> {
             // only threads pinned now can still reach it, and it is retired once (only the
             // winner of the root CAS gets here).
             unsafe { freeway_epoch::retire(guard, cur) };
+            // A table is few objects but many bytes: hand our garbage bag to the global queue
+            // now, where the next collection frees it two epochs on, instead of leaving it in
+            // this thread's bag until 256 more retirements (a map that only grows retires
+            // nothing else, and kept every old table: their sum is the size of the current one).
+            guard.flush();
             let n = table(next);
             // SeqCst: see `help_copy`.
             if n.done.load(Ordering::SeqCst) == n.capacity() {
