@@ -162,6 +162,30 @@ fn collection_step(guard: &Guard) {
     let _ = COLLECTING.try_with(|c| c.set(false));
 }
 
+/// Hands this thread's garbage to the global queue now and runs a collection step, contained as
+/// the paced steps are (see [`pace_collection`]): not nested in another step, and a deferred
+/// function that panics is caught here, after the panic hook has reported it.
+///
+/// For a retirement of few objects but many bytes, such as a hash table's outgrown bucket
+/// array: left in the thread's bag, it waits until 64 more retirements fill the bag or the
+/// thread's next paced step, which a thread that retires nothing else never reaches. The
+/// objects are freed by a later collection, once every thread pinned now has moved on. Under
+/// loom this does nothing (as the paced steps).
+///
+/// # Examples
+///
+/// ```
+/// let guard = freeway_epoch::pin();
+/// freeway_epoch::defer_drop(&guard, vec![0u8; 1 << 20]);
+/// freeway_epoch::collect_now(&guard);
+/// ```
+pub fn collect_now(guard: &Guard) {
+    #[cfg(not(loom))]
+    collection_step(guard);
+    #[cfg(loom)]
+    let _ = guard;
+}
+
 /// Retires the object behind `ptr`: it is dropped and freed once no pinned thread can still hold
 /// a reference to it.
 ///

@@ -80,6 +80,7 @@ fn racing_swaps_retire_each_node_once() {
         }
         // SAFETY: all threads joined.
         let last = unsafe { slot.load(Ordering::Relaxed, unprotected()).into_owned() };
+        // SAFETY: we own `last`; nobody else can reach its cell.
         let v = last.value.with(|p| unsafe { *p });
         assert!(v == 1 || v == 2);
     });

@@ -128,3 +128,41 @@ fn a_claim_walked_past_is_tagged() {
         assert_eq!((r.get(&1), r.get(&2), r.len()), (Some(&1), Some(&2), 2));
     });
 }
+
+/// A `remove` racing the insert of its key and the resize that copies it: a remove that returned
+/// the entry is over, so a later `get` must not find the key (nor the entry, retired by the
+/// remove, through the old table). Before every writer sealed the end of its chain on leaving a
+/// table, the remove could skip the slot as EMPTY, meet the key's copy in the next table while
+/// its original was still FROZEN in the old one, and retire it there.
+#[test]
+fn remove_races_insert_and_resize() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        let m = map.clone();
+        let remover = thread::spawn(move || {
+            let removed = m.pin().remove(&2).copied();
+            let seen = m.pin().get(&2).copied();
+            (removed, seen)
+        });
+        {
+            // 2 and 3 fill the 2-slot table, 4 starts a resize (and goes to the new table), 5
+            // copies slot 0 (key 2; one slot per chunk under loom).
+            let r = map.pin();
+            r.insert(2, 20);
+            r.insert(3, 30);
+            r.insert(4, 40);
+            r.insert(5, 50);
+        }
+        let (removed, seen) = remover.join().unwrap();
+        if removed.is_some() {
+            assert_eq!(seen, None, "a removed key was still found");
+        }
+        let r = map.pin();
+        assert_eq!(r.get(&2).is_some(), removed.is_none());
+        assert_eq!(
+            (r.get(&3), r.get(&4), r.get(&5)),
+            (Some(&30), Some(&40), Some(&50))
+        );
+        assert_eq!(r.len(), 3 + usize::from(removed.is_none()));
+    });
+}

@@ -25,12 +25,15 @@
 //!
 //! | pointer  | tag      | state    | meaning                                                     | next states     |
 //! |----------|----------|----------|-------------------------------------------------------------|-----------------|
-//! | null     | 0        | EMPTY    | never claimed in this table; ends every probe chain         | LIVE, SEALED    |
+//! | null     | 0        | EMPTY    | never claimed in this table; ends every probe chain (1)     | LIVE, SEALED    |
 //! | non-null | 0        | LIVE     | the current entry of its key                                | LIVE, TOMB, FROZEN |
 //! | null     | `TOMB`   | TOMB     | its key was removed; the slot is never reused in this table | (final)         |
 //! | non-null | `FROZEN` | FROZEN   | being copied to the next table by one thread; still current | MOVED           |
 //! | null     | `FROZEN` | MOVED    | its entry now lives in the next table                       | (final)         |
 //! | null     | `SEALED` | SEALED   | was EMPTY when frozen: ends chains, nothing may claim it     | (final)         |
+//!
+//! (1) For readers, and writers that do not claim, the chain ends at the first UNTAGGED slot,
+//! which may be a claim not yet tagged (see "Tag bytes").
 //!
 //! A slot holds entries of one key only from the moment it is claimed (a replacement keeps the
 //! key), so a key has at most one slot per table, and that slot lies before the first EMPTY or
@@ -95,12 +98,18 @@
 //!
 //! # Writes
 //!
-//! A writer first helps an in-progress resize with one chunk, then walks the chain the same way.
-//! A LIVE slot with its key is replaced or removed with a CAS on the pointer. A FROZEN slot with
-//! its key makes it wait until the mover has published the copy (a bounded step that runs no user
-//! code), then it goes on in the next table. At an EMPTY end it may claim the slot only if the
-//! table has no next table and it passed no MOVED slot; otherwise it SEALs the slot (so the key
-//! can never appear in this table again) and carries on in the next table. A chain longer than
+//! A writer first helps an in-progress resize with one chunk, then walks the chain; one that may
+//! claim also loads the words of untagged slots (and tags what it finds there), one that will
+//! not (`remove`) stops at an UNTAGGED slot as a reader does, and answers "absent" there unless
+//! it passed a MOVED slot. A LIVE slot with its key is replaced or removed with a CAS on the
+//! pointer. A FROZEN slot with its key makes it wait until the mover has published the copy (a
+//! bounded step that runs no user code), then it goes on in the next table. At an EMPTY end it
+//! may claim the slot only if the table has no next table and it passed no MOVED slot;
+//! otherwise it SEALs the slot, claiming or not (so the key can never appear in this table
+//! again, and in particular cannot be claimed behind it, frozen, and met as a copy in the next
+//! table while the FROZEN original is still current here), and carries on in the next table;
+//! if the seal fails it walks the table again, loading untagged words. `clear` likewise seals
+//! the EMPTY slots of a table that has a next table before it clears the next. A chain longer than
 //! the table's probe limit (two buckets) asks for a resize (see `grow_decision`): a doubling
 //! once 5/8 of the slots are live, so tables run between about a third and two thirds full.
 //!
@@ -1146,8 +1155,11 @@ impl<K, V> RawMap<K, V> {
             ts = self.root(guard);
         }
         let mut t = table(ts);
+        // Whether the walk loads the words of untagged slots (see `walk`): a claiming writer
+        // always does, any writer after a failed seal.
+        let mut full = claim;
         loop {
-            let (found, chain) = Self::walk(t, hash, claim, guard, |e| eq(&e.key));
+            let (found, chain) = Self::walk(t, hash, full, guard, |e| eq(&e.key));
             let end = match found {
                 Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
                 Err(end) => end,
@@ -1156,10 +1168,13 @@ impl<K, V> RawMap<K, V> {
             let mut next = t.next.load(Ordering::Acquire, guard);
             match end {
                 End::Empty(i) => {
+                    if !chain.saw_moved && !claim {
+                        // As for a reader: the chain ends at a slot nobody has claimed (as far
+                        // as readers know) and nothing of ours has moved on, so the key is in
+                        // no table now, resize or not.
+                        return Pos::Absent;
+                    }
                     if next.is_null() && !chain.saw_moved {
-                        if !claim {
-                            return Pos::Absent;
-                        }
                         match self.grow_decision(t, &chain) {
                             None => return Pos::Vacant { table: t, idx: i },
                             Some(cap) => next = self.start_resize(t, cap, guard),
@@ -1170,8 +1185,16 @@ impl<K, V> RawMap<K, V> {
                         debug_assert!(false, "MOVED slot without a next table");
                         next = self.start_resize(t, t.capacity(), guard);
                     }
-                    if claim && !Self::seal(t, i, guard) {
-                        // Someone claimed or sealed it meanwhile: walk this table again.
+                    // Every writer, claiming or not, seals the end of the chain before it goes
+                    // on to the next table: otherwise the key could be claimed here behind it,
+                    // frozen and copied, and the writer would act on the copy while the FROZEN
+                    // original is still current here (a `remove` that retires an entry readers
+                    // of this table can still reach).
+                    if !Self::seal(t, i, guard) {
+                        // Someone claimed or sealed it meanwhile: walk this table again, looking
+                        // at the words of untagged slots, so that a claim not yet tagged is
+                        // seen (and waited out if it is frozen) rather than met again.
+                        full = true;
                         continue;
                     }
                 }
@@ -1212,10 +1235,13 @@ impl<K, V> RawMap<K, V> {
             // winner of the root CAS gets here).
             unsafe { freeway_epoch::retire(guard, cur) };
             // A table is few objects but many bytes: hand our garbage bag to the global queue
-            // now, where the next collection frees it two epochs on, instead of leaving it in
-            // this thread's bag until 256 more retirements (a map that only grows retires
-            // nothing else, and kept every old table: their sum is the size of the current one).
-            guard.flush();
+            // now, where a later collection frees it once the threads pinned now have moved
+            // on, instead of leaving it in this thread's bag until 64 more retirements fill the
+            // bag or the thread's 256th runs a paced step (a map that only grows retires nothing
+            // else, and kept every old table: their sum is the size of the current one).
+            // `collect_now` catches a panic of anybody's deferred function that it runs, which
+            // would otherwise leave this promotion chain half done.
+            freeway_epoch::collect_now(guard);
             let n = table(next);
             // SeqCst: see `help_copy`.
             if n.done.load(Ordering::SeqCst) == n.capacity() {
@@ -1453,29 +1479,48 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         let guard = pinned.guard();
         let mut t = table(self.root(guard));
         loop {
-            for idx in 0..t.capacity() {
-                loop {
-                    // Acquire: pairs with the CASes that publish entries.
-                    let s = t.slot(idx).load(Ordering::Acquire, guard);
-                    match decode(s) {
-                        Slot::Live(e) => {
-                            // Tag a claim before removing its entry (see "Tag bytes").
-                            t.publish(idx, tag(e.hash));
-                            if Self::unlink(t.slot(idx), s, guard) {
-                                self.add_len(-1);
-                                break;
+            // Acquire: pairs with the AcqRel CAS in `start_resize`.
+            let mut next = t.next.load(Ordering::Acquire, guard);
+            loop {
+                // Once a resize is on, the pass also seals EMPTY slots, so that it leaves this
+                // table final (no LIVE, FROZEN or EMPTY slot) before the next one is cleared:
+                // an entry copied there is then MOVED here, never FROZEN and still current
+                // (see `locate`).
+                let sealing = !next.is_null();
+                for idx in 0..t.capacity() {
+                    loop {
+                        // Acquire: pairs with the CASes that publish entries.
+                        let s = t.slot(idx).load(Ordering::Acquire, guard);
+                        match decode(s) {
+                            Slot::Live(e) => {
+                                // Tag a claim before removing its entry (see "Tag bytes").
+                                t.publish(idx, tag(e.hash));
+                                if Self::unlink(t.slot(idx), s, guard) {
+                                    self.add_len(-1);
+                                    break;
+                                }
                             }
+                            // Its copy lands in the next table, which we clear after this one.
+                            Slot::Frozen(_) => Self::wait_moved(t, idx, s, guard),
+                            Slot::Empty if sealing => {
+                                if Self::seal(t, idx, guard) {
+                                    break;
+                                }
+                            }
+                            _ => break,
                         }
-                        // Its copy lands in the next table, which we clear after this one.
-                        Slot::Frozen(_) => Self::wait_moved(t, idx, s, guard),
-                        _ => break,
                     }
                 }
-            }
-            // Acquire: pairs with the AcqRel CAS in `start_resize`.
-            let next = t.next.load(Ordering::Acquire, guard);
-            if next.is_null() {
-                return;
+                if sealing {
+                    break;
+                }
+                // Acquire: pairs with the AcqRel CAS in `start_resize`.
+                next = t.next.load(Ordering::Acquire, guard);
+                if next.is_null() {
+                    return;
+                }
+                // A resize started during the pass: slots passed while EMPTY may have been
+                // claimed and copied since. Pass again, sealing.
             }
             t = table(next);
         }
@@ -1526,10 +1571,19 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
                 self.idx = 0;
                 continue;
             }
-            // Acquire: pairs with the CASes that publish entries.
-            let s = t.slot(self.idx).load(Ordering::Acquire, self.guard);
+            let idx = self.idx;
             self.idx += 1;
+            // Acquire: pairs with the CASes that publish entries.
+            let s = t.slot(idx).load(Ordering::Acquire, self.guard);
             if let Slot::Live(e) | Slot::Frozen(e) = decode(s) {
+                // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`. A claim
+                // not yet tagged is an insert not yet done (see "Tag bytes"): `get`, and the
+                // `remove` of `retain`, would not find it, so neither does the iterator.
+                // (FROZEN slots are always tagged.)
+                let meta = t.tags_at(idx / BUCKET).load(Ordering::Acquire);
+                if tag_byte(meta, idx % BUCKET) == UNTAGGED {
+                    continue;
+                }
                 let p = e as *const Entry<K, V>;
                 // Pointers stay unique while we are pinned: nothing we yielded can be freed and
                 // its address reused before the guard drops.
