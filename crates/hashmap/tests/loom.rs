@@ -166,3 +166,35 @@ fn remove_races_insert_and_resize() {
         assert_eq!(r.len(), 3 + usize::from(removed.is_none()));
     });
 }
+
+/// `clear` racing the insert of a key and the resize that copies it: a key that the clearing
+/// thread still finds after its `clear` returned (an insert that raced it) must stay until
+/// somebody removes it. Before `clear` sealed a resizing table's EMPTY slots, it could pass the
+/// key's slot while EMPTY and then unlink (and retire) the key's copy in the next table while
+/// the FROZEN original was still current: the key was found, then vanished.
+#[test]
+fn clear_races_insert_and_resize() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        let m = map.clone();
+        let clearer = thread::spawn(move || {
+            m.pin().clear();
+            m.pin().get(&2).copied()
+        });
+        {
+            let r = map.pin();
+            r.insert(2, 20);
+            r.insert(3, 30);
+            r.insert(4, 40);
+            r.insert(5, 50);
+        }
+        let seen = clearer.join().unwrap();
+        let end = map.pin().get(&2).copied();
+        if seen.is_some() {
+            assert_eq!(
+                end, seen,
+                "a key seen after clear vanished without a remove"
+            );
+        }
+    });
+}
