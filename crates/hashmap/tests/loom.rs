@@ -129,6 +129,15 @@ fn a_claim_walked_past_is_tagged() {
     });
 }
 
+/// Inserts 2 -> 20 .. 5 -> 50 into a `tiny` map: 2 and 3 fill its 2-slot table, 4 starts a
+/// resize (and goes to the new table), 5 copies slot 0, key 2's (one slot per chunk under loom).
+fn insert_through_a_resize(map: &HashMap<u64, u64>) {
+    let r = map.pin();
+    for k in 2..=5 {
+        r.insert(k, k * 10);
+    }
+}
+
 /// A `remove` racing the insert of its key and the resize that copies it: a remove that returned
 /// the entry is over, so a later `get` must not find the key (nor the entry, retired by the
 /// remove, through the old table). Before every writer sealed the end of its chain on leaving a
@@ -144,15 +153,7 @@ fn remove_races_insert_and_resize() {
             let seen = m.pin().get(&2).copied();
             (removed, seen)
         });
-        {
-            // 2 and 3 fill the 2-slot table, 4 starts a resize (and goes to the new table), 5
-            // copies slot 0 (key 2; one slot per chunk under loom).
-            let r = map.pin();
-            r.insert(2, 20);
-            r.insert(3, 30);
-            r.insert(4, 40);
-            r.insert(5, 50);
-        }
+        insert_through_a_resize(&map);
         let (removed, seen) = remover.join().unwrap();
         if removed.is_some() {
             assert_eq!(seen, None, "a removed key was still found");
@@ -181,13 +182,7 @@ fn clear_races_insert_and_resize() {
             m.pin().clear();
             m.pin().get(&2).copied()
         });
-        {
-            let r = map.pin();
-            r.insert(2, 20);
-            r.insert(3, 30);
-            r.insert(4, 40);
-            r.insert(5, 50);
-        }
+        insert_through_a_resize(&map);
         let seen = clearer.join().unwrap();
         let end = map.pin().get(&2).copied();
         if seen.is_some() {
