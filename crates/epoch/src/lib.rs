@@ -62,11 +62,6 @@ pub use crossbeam_utils::{Backoff, CachePadded};
 pub mod accounting;
 pub mod sync;
 
-/// Retirements between two collection steps of one thread: four crossbeam-epoch bags (a bag
-/// holds 64 deferred functions). A step seals the current bag and frees up to eight expired
-/// ones, twice what the thread produced meanwhile, so its garbage stays bounded. Every bag (64)
-/// was measured too: the same bound, but the 2-thread exchange mix of the hashmap probe ran at
-/// a median 3.9 Mops/s against 5.0 with 256, the extra steps contending on the global queue.
 /// A small number for the calling thread, handed out round-robin from 0 in the order threads
 /// first ask, for spreading per-thread statistics over striped counters (`thread_index() %
 /// STRIPES`): `n` consecutive newcomers get `n` different numbers, where hashing an address
@@ -103,6 +98,11 @@ pub fn thread_index() -> usize {
     .unwrap_or(0)
 }
 
+/// Retirements between two collection steps of one thread: four crossbeam-epoch bags (a bag
+/// holds 64 deferred functions). A step seals the current bag and frees up to eight expired
+/// ones, twice what the thread produced meanwhile, so its garbage stays bounded. Every bag (64)
+/// was measured too: the same bound, but the 2-thread exchange mix of the hashmap probe ran at
+/// a median 3.9 Mops/s against 5.0 with 256, the extra steps contending on the global queue.
 #[cfg(not(loom))]
 const RETIRES_PER_COLLECT: u32 = 256;
 
@@ -163,7 +163,7 @@ fn collection_step(guard: &Guard) {
 }
 
 /// Hands this thread's garbage to the global queue now and runs a collection step, contained as
-/// the paced steps are (see [`pace_collection`]): not nested in another step, and a deferred
+/// the paced steps of the retirement path are: not nested in another step, and a deferred
 /// function that panics is caught here, after the panic hook has reported it.
 ///
 /// For a retirement of few objects but many bytes, such as a hash table's outgrown bucket

@@ -1,4 +1,4 @@
-//! The synchronisation facade: std normally, [loom] under `--cfg loom`.
+//! The synchronisation facade: std normally, [loom](https://docs.rs/loom) under `--cfg loom`.
 //!
 //! Every Freeway structure takes its atomics, [`cell::UnsafeCell`], [`Arc`], [`Mutex`],
 //! [`thread`] and [`hint::spin_loop`] from here, never from `std` directly, so that the very same

@@ -22,55 +22,63 @@ impl Drop for Panicky {
     }
 }
 
+/// On a fresh thread: retires a `Panicky`, runs `after` with the same guard, then calls `step`
+/// until the destructor has run (at most `limit` times). The thread must not unwind (`through`
+/// names what the panic would have unwound out of), and the destructor must have run: the
+/// `nth` drop of the test.
+fn drop_panicky(
+    after: fn(&freeway_epoch::Guard),
+    step: fn(),
+    limit: u32,
+    nth: usize,
+    through: &str,
+) {
+    let t = thread::spawn(move || {
+        {
+            let g = pin();
+            defer_drop(&g, Panicky);
+            after(&g);
+        }
+        let mut steps = 0;
+        while DROPPED.load(Ordering::SeqCst) < nth && steps < limit {
+            step();
+            steps += 1;
+        }
+        steps
+    });
+    let steps = t
+        .join()
+        .unwrap_or_else(|_| panic!("the destructor's panic unwound out of {through}"));
+    assert_eq!(
+        DROPPED.load(Ordering::SeqCst),
+        nth,
+        "the panicking destructor did not run within {steps} steps through {through}"
+    );
+}
+
 #[test]
 fn a_panicking_deferred_destructor_stays_in_the_collection_step() {
     // A fresh thread: its first pin collects (crossbeam-epoch collects on every 128th pin,
     // starting with the first), the next such pin is far beyond the loop's 100, so whatever
     // runs `Panicky`'s drop is a paced step inside `defer_drop`.
-    let t = thread::spawn(|| {
-        {
-            let g = pin();
-            defer_drop(&g, Panicky);
-        }
-        let mut pins = 0;
-        while DROPPED.load(Ordering::SeqCst) == 0 && pins < 100 {
+    drop_panicky(
+        |_| {},
+        || {
             let g = pin();
             for i in 0..256u64 {
                 defer_drop(&g, i);
             }
-            pins += 1;
-        }
-        pins
-    });
-    let pins = t
-        .join()
-        .expect("the destructor's panic unwound out of defer_drop");
-    assert_eq!(
-        DROPPED.load(Ordering::SeqCst),
+        },
+        100,
         1,
-        "the panicking destructor did not run within {pins} pins"
+        "defer_drop",
     );
-
     // Then `collect_now`, which also runs anybody's expired garbage.
-    let t = thread::spawn(|| {
-        {
-            let g = pin();
-            defer_drop(&g, Panicky);
-            collect_now(&g);
-        }
-        let mut calls = 0;
-        while DROPPED.load(Ordering::SeqCst) == 1 && calls < 10_000 {
-            collect_now(&pin());
-            calls += 1;
-        }
-        calls
-    });
-    let calls = t
-        .join()
-        .expect("the destructor's panic unwound out of collect_now");
-    assert_eq!(
-        DROPPED.load(Ordering::SeqCst),
+    drop_panicky(
+        collect_now,
+        || collect_now(&pin()),
+        10_000,
         2,
-        "the panicking destructor did not run within {calls} calls of collect_now"
+        "collect_now",
     );
 }
