@@ -1,6 +1,7 @@
 //! Single-thread `get` latency by map size, freeway against papaya: the probe behind the
 //! tag-word (SWAR) and tag-array changes in docs/hashmap.md. Keys `0..n`, lookups of random
-//! present keys (hits) and of absent keys `n..2n` (misses) under one pin, std `RandomState`; three rounds per size, each printed.
+//! present keys (hits) and of absent keys `n..2n` (misses) under one pin, std `RandomState`;
+//! three rounds per size, each printed.
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example map_get

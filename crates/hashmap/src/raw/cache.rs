@@ -24,6 +24,9 @@ use std::alloc::Layout;
 use std::cell::RefCell;
 use std::ptr::NonNull;
 
+/// Whether blocks are kept at all (see the module docs): every caller goes through `take` and
+/// `give`, which fall back to the global allocator when this is false.
+const ENABLED: bool = !cfg!(any(loom, fuzzing, freeway_asan));
 /// Blocks kept per layout and thread: above the batch a collection step frees (a few bags of
 /// 64), so that a step's frees all fit.
 const CAP: usize = 1024;
@@ -54,10 +57,10 @@ std::thread_local! {
     static STACKS: RefCell<Stacks> = const { RefCell::new(Stacks([const { Vec::new() }; CLASSES])) };
 }
 
-/// The size class of `layout`, if it is cached.
+/// The size class of `layout`, if it is cached (never while the cache is off).
 #[inline(always)]
 fn class(layout: Layout) -> Option<usize> {
-    (layout.align() == ALIGN && layout.size() <= MAX_SIZE && layout.size() != 0)
+    (ENABLED && layout.align() == ALIGN && layout.size() <= MAX_SIZE && layout.size() != 0)
         .then(|| layout.size() / ALIGN - 1)
 }
 
@@ -70,8 +73,9 @@ fn class_layout(c: usize) -> Layout {
 #[inline]
 pub(super) fn take(layout: Layout) -> Option<NonNull<u8>> {
     let c = class(layout)?;
-    // The thread is exiting (`try_with` fails) or the stack is borrowed (cannot happen: `take`
-    // and `give` call no user code while they hold it): no block, the caller allocates.
+    // The thread is exiting (`try_with` fails) or the stack is borrowed (only if a custom
+    // global allocator, called by `give`'s `Vec::push`, re-entered the map): no block, the
+    // caller allocates.
     STACKS
         .try_with(|s| s.try_borrow_mut().ok()?.0[c].pop())
         .ok()
@@ -107,7 +111,7 @@ pub(super) unsafe fn give(p: NonNull<u8>, layout: Layout) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(any(loom, fuzzing, freeway_asan))))]
 mod tests {
     use super::*;
 

@@ -131,7 +131,6 @@
 //! (see `ZeroedArray`), whose large blocks are pages the kernel zeroes on first touch, so the
 //! cost is spread over the writers that copy into the table and insert into it.
 
-#[cfg(not(any(loom, fuzzing, freeway_asan)))]
 mod cache;
 
 use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
@@ -330,11 +329,19 @@ impl<K, V> Table<K, V> {
         &self.bucket_at(i / BUCKET).slots[i % BUCKET]
     }
 
+    /// Slot `i`'s tag byte.
+    #[inline(always)]
+    fn tag_of(&self, i: usize) -> u8 {
+        // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`: a thread that
+        // reads a tag reads the slot word in the state that was tagged, or later.
+        tag_byte(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
+    }
+
     /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE) and counts
     /// the claim. Only the claimer calls it, once.
     #[inline(always)]
     fn mark(&self, i: usize, hash: u64) {
-        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `publish`: a thread
+        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`: a thread
         // that reads the tag reads the claim (or a later state) when it loads the slot. The byte
         // is UNTAGGED or already `tag(hash)` (a helper's `publish`), so the OR leaves exactly
         // the tag, and no other byte changes.
@@ -350,16 +357,14 @@ impl<K, V> Table<K, V> {
     /// claim or a seal whose tag is not yet written writes it first (see "Tag bytes").
     #[inline]
     fn publish(&self, i: usize, byte: u8) {
-        let word = self.tags_at(i / BUCKET);
-        let shift = 8 * (i % BUCKET);
-        // Acquire: pairs with the Release `fetch_or`s here and in `mark`.
-        let cur = (word.load(Ordering::Acquire) >> shift) as u8;
+        let cur = self.tag_of(i);
         debug_assert!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
         if cur == UNTAGGED {
-            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and here. A tag
-            // byte changes once, from UNTAGGED to the one value its slot's word dictates, so
-            // racing writers OR the same bits.
-            word.fetch_or(u64::from(byte) << shift, Ordering::Release);
+            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`. A
+            // tag byte changes once, from UNTAGGED to the one value its slot's word dictates,
+            // so racing writers OR the same bits.
+            self.tags_at(i / BUCKET)
+                .fetch_or(u64::from(byte) << (8 * (i % BUCKET)), Ordering::Release);
         }
     }
 }
@@ -530,6 +535,7 @@ fn candidates(meta: u64, t: u8) -> u64 {
 fn first_slot(m: u64) -> usize {
     (m.trailing_zeros() / 8) as usize
 }
+
 /// Dereferences a table pointer loaded under `guard`.
 fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
     debug_assert!(!t.is_null());
@@ -666,7 +672,6 @@ impl Pinned {
 /// A new boxed entry, in a block from this thread's entry cache when it has one (`cache`).
 #[inline]
 fn new_entry<K, V>(e: Entry<K, V>) -> Owned<Entry<K, V>> {
-    #[cfg(not(any(loom, fuzzing, freeway_asan)))]
     if let Some(p) = cache::take(std::alloc::Layout::new::<Entry<K, V>>()) {
         let p = p.cast::<Entry<K, V>>().as_ptr();
         // SAFETY: `p` is a free block from the global allocator with exactly `Entry<K, V>`'s
@@ -701,15 +706,7 @@ unsafe fn retire_entry<K: Send + 'static, V: Send + 'static>(
         let block = std::ptr::NonNull::new(raw.cast::<u8>()).expect("entries are non-null");
         // SAFETY: the block of a `Box<Entry<K, V>>` (allocated with `layout`), whose value was
         // just dropped, and not used again.
-        #[cfg(not(any(loom, fuzzing, freeway_asan)))]
-        unsafe {
-            cache::give(block, layout)
-        };
-        // SAFETY: as above.
-        #[cfg(any(loom, fuzzing, freeway_asan))]
-        unsafe {
-            std::alloc::dealloc(block.as_ptr(), layout)
-        };
+        unsafe { cache::give(block, layout) };
     };
     // SAFETY: (1) forwarded from the caller: unlinked, retired once; (2) `K, V: Send + 'static`,
     // so dropping the entry later on any thread is sound.
@@ -1576,12 +1573,10 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
             // Acquire: pairs with the CASes that publish entries.
             let s = t.slot(idx).load(Ordering::Acquire, self.guard);
             if let Slot::Live(e) | Slot::Frozen(e) = decode(s) {
-                // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`. A claim
-                // not yet tagged is an insert not yet done (see "Tag bytes"): `get`, and the
-                // `remove` of `retain`, would not find it, so neither does the iterator.
+                // A claim not yet tagged is an insert not yet done (see "Tag bytes"): `get`, and
+                // the `remove` of `retain`, would not find it, so neither does the iterator.
                 // (FROZEN slots are always tagged.)
-                let meta = t.tags_at(idx / BUCKET).load(Ordering::Acquire);
-                if tag_byte(meta, idx % BUCKET) == UNTAGGED {
+                if t.tag_of(idx) == UNTAGGED {
                     continue;
                 }
                 let p = e as *const Entry<K, V>;
