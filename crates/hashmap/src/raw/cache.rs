@@ -77,9 +77,33 @@ pub(super) fn take(layout: Layout) -> Option<NonNull<u8>> {
     // global allocator, called by `give`'s `Vec::push`, re-entered the map): no block, the
     // caller allocates.
     STACKS
-        .try_with(|s| s.try_borrow_mut().ok()?.0[c].pop())
+        .try_with(|s| {
+            let mut s = s.try_borrow_mut().ok()?;
+            let stack = &mut s.0[c];
+            let p = stack.pop()?;
+            if let Some(&next) = stack.last() {
+                prefetch_for_write(next);
+            }
+            Some(p)
+        })
         .ok()
         .flatten()
+}
+
+/// Starts loading the block that the next `take` of this class will hand out, for writing: a
+/// block comes back here long after its entry was last touched, so without the hint the new
+/// entry's first store waits for a miss (12% of `insert`'s samples in the exchange mix).
+#[inline(always)]
+fn prefetch_for_write(p: NonNull<u8>) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch is a hint
+    // that never faults and changes no memory (the block is a free one of this stack).
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_ET0>(p.as_ptr().cast::<i8>().cast_const());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Keeps the free block `p` of `layout` in this thread's cache, or frees it.
