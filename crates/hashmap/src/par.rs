@@ -1,13 +1,16 @@
 //! Rayon support (feature `rayon`): parallel inserts and a parallel iterator over a pinned map.
 //!
 //! Safe code only: every rayon worker pins the default collector itself (`HashMap::pin`), so the
-//! inserts are ordinary lock-free inserts from several threads.
+//! inserts are ordinary lock-free inserts from several threads; the parallel walk goes through
+//! `raw::Snapshot`, whose entries the caller's pin protects on every worker.
 
-use crate::{HashMap, HashMapRef};
-use rayon::iter::plumbing::UnindexedConsumer;
+use crate::{HashMap, HashMapRef, raw};
+use rayon::iter::plumbing::{Reducer, UnindexedConsumer};
 use rayon::iter::{FromParallelIterator, IntoParallelIterator, ParallelExtend, ParallelIterator};
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::marker::PhantomData;
+use std::sync::{Mutex, PoisonError};
 
 impl<K, V, S> ParallelExtend<(K, V)> for &HashMap<K, V, S>
 where
@@ -95,11 +98,14 @@ where
     }
 }
 
+/// Slots of the root table per piece of a parallel walk: rayon splits the pieces between its
+/// workers; a piece is a few cache lines of tag words and 8 slot lines per 64 slots.
+const PIECE: usize = 1024;
+
 /// The parallel iterator of [`HashMapRef::par_iter`]: the map's entries as `(&K, &V)`.
 ///
-/// The walk of the table is the weakly consistent one of [`HashMapRef::iter`] (an entry present
-/// for the whole call is yielded exactly once), done on the calling thread; the consumer's
-/// per-entry work then runs on rayon's workers.
+/// The walk itself is split between rayon's workers, piece by piece of the table (see
+/// [`HashMapRef::par_iter`] for what it guarantees).
 ///
 /// # Examples
 ///
@@ -112,12 +118,39 @@ where
 /// assert_eq!(it.count(), 100);
 /// ```
 pub struct ParIter<'g, K, V> {
-    entries: Vec<(&'g K, &'g V)>,
+    snapshot: raw::Snapshot<'g, K, V>,
 }
 
 impl<K, V> fmt::Debug for ParIter<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad("ParIter { .. }")
+    }
+}
+
+/// The entries of one piece of the root table, whose addresses it adds to the walk's `seen`
+/// list when it is done (or dropped early by a consumer that has what it needs).
+struct Piece<'g, 's, K, V, I> {
+    entries: I,
+    yielded: Vec<usize>,
+    seen: &'s Mutex<Vec<usize>>,
+    _entry: PhantomData<&'g raw::Entry<K, V>>,
+}
+
+impl<'g, K, V, I: Iterator<Item = &'g raw::Entry<K, V>>> Iterator for Piece<'g, '_, K, V, I> {
+    type Item = (&'g K, &'g V);
+
+    fn next(&mut self) -> Option<(&'g K, &'g V)> {
+        let e = self.entries.next()?;
+        self.yielded.push(std::ptr::from_ref(e) as usize);
+        Some((&e.key, &e.value))
+    }
+}
+
+impl<K, V, I> Drop for Piece<'_, '_, K, V, I> {
+    fn drop(&mut self) {
+        // A panic in a consumer elsewhere may have poisoned the lock; the list is still whole.
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.append(&mut self.yielded);
     }
 }
 
@@ -128,11 +161,37 @@ impl<'g, K: Sync, V: Sync> ParallelIterator for ParIter<'g, K, V> {
     where
         C: UnindexedConsumer<Self::Item>,
     {
-        self.entries.into_par_iter().drive_unindexed(consumer)
-    }
-
-    fn opt_len(&self) -> Option<usize> {
-        Some(self.entries.len())
+        let snapshot = self.snapshot;
+        let seen = Mutex::new(Vec::new());
+        let left = consumer.split_off_left();
+        let reducer = consumer.to_reducer();
+        // The root table, piece by piece on rayon's workers.
+        let first = (0..snapshot.slots().div_ceil(PIECE))
+            .into_par_iter()
+            .flat_map_iter(|p| Piece {
+                entries: snapshot.range(p * PIECE, (p + 1) * PIECE),
+                yielded: Vec::new(),
+                seen: &seen,
+                _entry: PhantomData,
+            })
+            .drive_unindexed(left);
+        // Then the tables a resize linked after it, if any (rare; walked on this thread). The
+        // `seen` list is sorted for that walk only: a table is never unlinked from its next, so
+        // if none is linked now, no entry left the root table while the pieces walked it.
+        let mut rest: Vec<(&'g K, &'g V)> = Vec::new();
+        if snapshot.resized() {
+            let seen = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
+            rest = snapshot
+                .rest(
+                    seen.into_iter()
+                        .map(|a| a as *const raw::Entry<K, V>)
+                        .collect(),
+                )
+                .map(|e| (&e.key, &e.value))
+                .collect();
+        }
+        let rest = rest.into_par_iter().drive_unindexed(consumer);
+        reducer.reduce(first, rest)
     }
 }
 
@@ -143,9 +202,10 @@ where
 {
     /// A rayon parallel iterator over the entries, valid while this handle is pinned.
     ///
-    /// The entries are gathered by one weakly consistent walk (as [`HashMapRef::iter`]; it never
-    /// waits for a resize) and handed to rayon, so what runs in parallel is the work done per
-    /// entry, not the walk itself.
+    /// Rayon's workers walk the table in pieces, in parallel. The walk is weakly consistent, as
+    /// [`HashMapRef::iter`]'s: an entry present for the whole call is yielded exactly once, and
+    /// it never waits for a resize. If a resize has linked a new table, the entries that only it
+    /// holds are gathered after the pieces, on the calling thread.
     ///
     /// # Examples
     ///
@@ -159,7 +219,7 @@ where
     /// ```
     pub fn par_iter(&self) -> ParIter<'_, K, V> {
         ParIter {
-            entries: self.iter().collect(),
+            snapshot: self.map.raw.snapshot(&self.guard),
         }
     }
 }

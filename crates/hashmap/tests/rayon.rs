@@ -67,12 +67,13 @@ fn par_iter_during_concurrent_growth_sees_stable_entries() {
         });
         for _ in 0..5 {
             let m = map.pin();
-            let mut stable: Vec<u64> = m
-                .par_iter()
-                .map(|(k, _)| *k)
-                .filter(|k| *k < 1_000)
-                .collect();
-            stable.sort_unstable();
+            let mut all: Vec<u64> = m.par_iter().map(|(k, _)| *k).collect();
+            all.sort_unstable();
+            // Nothing is replaced or removed, so no key may come twice, from two tables.
+            let n = all.len();
+            all.dedup();
+            assert_eq!(all.len(), n, "a key yielded twice");
+            let stable: Vec<u64> = all.into_iter().filter(|k| *k < 1_000).collect();
             assert_eq!(stable, (0..1_000u64).collect::<Vec<_>>());
         }
     });
@@ -96,4 +97,32 @@ fn par_extend_drops_every_key_and_value_once() {
     vals.reclaim_until_all_dropped();
     keys.assert_all_dropped_once();
     vals.assert_all_dropped_once();
+}
+
+#[test]
+fn par_iter_walks_a_large_map_in_pieces_like_iter() {
+    // Many pieces of the table, some empty, on a pool of several workers.
+    let map: HashMap<u64, u64> = (0..50_000u64).map(|i| (i * 7, i)).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let m = map.pin();
+    let it = m.par_iter();
+    let mut par: Vec<(u64, u64)> = pool.install(|| it.map(|(k, v)| (*k, *v)).collect());
+    let mut seq: Vec<(u64, u64)> = m.iter().map(|(k, v)| (*k, *v)).collect();
+    par.sort_unstable();
+    seq.sort_unstable();
+    assert_eq!(par.len(), 50_000);
+    assert_eq!(par, seq);
+    // A consumer that stops early drops pieces half walked.
+    let it = m.par_iter();
+    let found = pool.install(|| it.find_any(|(k, _)| **k == 7 * 12_345));
+    assert_eq!(found, Some((&(7 * 12_345), &12_345)));
+    assert!(m.par_iter().any(|(_, v)| *v == 49_999));
+    assert_eq!(
+        HashMap::<u8, u8>::new().pin().par_iter().count(),
+        0,
+        "an empty map"
+    );
 }
