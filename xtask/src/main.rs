@@ -429,6 +429,10 @@ fn asan() -> Result {
     let mut any = false;
     for (_, pkg) in crates_with("tests/stress.rs") {
         cmd.args(["-p", &pkg]);
+        if pkg == "freeway-hashmap" {
+            // Its stress tests include the rayon workers' reads of `par_iter`.
+            cmd.args(["--features", "freeway-hashmap/rayon"]);
+        }
         any = true;
     }
     if !any {

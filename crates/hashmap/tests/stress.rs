@@ -136,3 +136,50 @@ fn iteration_during_resize_sees_stable_keys_once() {
         }
     });
 }
+
+/// Rayon's workers read entries through the caller's pin (`par_iter`) while other threads
+/// replace and remove them and the table grows and rehashes: every value yielded is a live
+/// box holding its key. Under AddressSanitizer (`cargo xtask asan` enables the feature), a
+/// worker reading an entry that had been freed would be caught here.
+#[cfg(feature = "rayon")]
+#[test]
+fn par_iter_reads_survive_churn_and_resizes() {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let map: HashMap<u64, Box<u64>> = (0..2_000u64).map(|k| (k, Box::new(k))).collect();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for seed in 1..=2u64 {
+            let (map, stop) = (&map, &stop);
+            s.spawn(move || {
+                let mut rng = freeway_check::stress::Rng::new(seed);
+                // Relaxed: a stop flag; the scope's join orders everything else.
+                while !stop.load(Ordering::Relaxed) {
+                    let m = map.pin();
+                    for _ in 0..256 {
+                        let k = rng.below(6_000);
+                        if rng.below(2) == 0 {
+                            m.insert(k, Box::new(k));
+                        } else {
+                            m.remove(&k);
+                        }
+                    }
+                }
+            });
+        }
+        let mut walked = 0;
+        for _ in 0..30 {
+            let m = map.pin();
+            walked += m
+                .par_iter()
+                .map(|(k, v)| {
+                    assert_eq!(**v, *k, "a value that is not its key's");
+                    1
+                })
+                .sum::<usize>();
+        }
+        stop.store(true, Ordering::Relaxed);
+        assert!(walked > 0);
+    });
+}
