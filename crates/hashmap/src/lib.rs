@@ -231,6 +231,44 @@ impl<K, V, S> HashMap<K, V, S> {
         self.raw.capacity(&guard) / 2
     }
 
+    /// Makes room for at least `additional` entries beyond [`len`](Self::len), so that they
+    /// can be inserted without a resize on the way (for a bulk load, say).
+    ///
+    /// The calling thread does the resize itself: it starts one if the table is too small and
+    /// copies every chunk of it that no other thread has claimed. It never waits for other
+    /// threads. If they still hold chunks of a resize when this thread is done, it returns and
+    /// they finish it; then [`capacity`](Self::capacity) may briefly be the old one.
+    ///
+    /// # Panics
+    ///
+    /// If the table this needs is larger than the address space (a message that names the
+    /// overflow); the map is left as it was. As with std's collections, running out of memory
+    /// aborts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = freeway_hashmap::HashMap::new();
+    /// map.pin().insert(0u32, 0u32);
+    /// map.reserve(10_000);
+    /// assert!(map.capacity() >= 10_001);
+    /// let cap = map.capacity();
+    /// let m = map.pin();
+    /// for i in 1..10_001 {
+    ///     m.insert(i, i);
+    /// }
+    /// assert_eq!(map.capacity(), cap);
+    /// ```
+    pub fn reserve(&self, additional: usize) {
+        let pinned = Pinned::pin();
+        let slots = self
+            .len()
+            .checked_add(additional)
+            .and_then(|n| n.checked_mul(2))
+            .expect("freeway_hashmap: capacity overflow in reserve");
+        self.raw.reserve(slots, &pinned);
+    }
+
     /// The map's hasher.
     ///
     /// # Examples
@@ -1005,6 +1043,65 @@ impl<'g, K, V> Iterator for Values<'g, K, V> {
 impl<K, V> fmt::Debug for Values<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad("Values { .. }")
+    }
+}
+
+impl<K, V, S> IntoIterator for HashMap<K, V, S> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V>;
+
+    /// Moves the entries out, in no particular order. The map is consumed, so no thread can be
+    /// using it, and a resize left half done by its writers is no obstacle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::HashMap<u32, String> =
+    ///     (0..3).map(|i| (i, i.to_string())).collect();
+    /// let mut pairs: Vec<(u32, String)> = map.into_iter().collect();
+    /// pairs.sort();
+    /// assert_eq!(pairs, [(0, "0".into()), (1, "1".into()), (2, "2".into())]);
+    /// ```
+    fn into_iter(mut self) -> IntoIter<K, V> {
+        IntoIter {
+            inner: self.raw.drain_owned().into_iter(),
+        }
+    }
+}
+
+/// The owning iterator of a [`HashMap`] (its `IntoIterator`): the entries as `(K, V)`. What it
+/// has not yielded when dropped is dropped with it.
+///
+/// # Examples
+///
+/// ```
+/// let map: freeway_hashmap::HashMap<u8, u8> = [(1, 2), (3, 4)].into_iter().collect();
+/// let it: freeway_hashmap::IntoIter<u8, u8> = map.into_iter();
+/// assert_eq!(it.len(), 2);
+/// ```
+pub struct IntoIter<K, V> {
+    inner: std::vec::IntoIter<(K, V)>,
+}
+
+impl<K, V> Iterator for IntoIter<K, V> {
+    type Item = (K, V);
+    fn next(&mut self) -> Option<(K, V)> {
+        self.inner.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K, V> ExactSizeIterator for IntoIter<K, V> {}
+
+impl<K, V> std::iter::FusedIterator for IntoIter<K, V> {}
+
+impl<K, V> fmt::Debug for IntoIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("remaining", &self.inner.len())
+            .finish()
     }
 }
 

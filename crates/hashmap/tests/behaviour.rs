@@ -329,3 +329,105 @@ fn panicking_value_drops_are_contained() {
     vals.reclaim_until_all_dropped();
     vals.assert_all_dropped_once();
 }
+
+#[test]
+fn into_iter_moves_every_entry_out_once_even_mid_resize() {
+    // A table of 2^16 slots doubles once 40 960 entries are live, and writers copy a resize 64
+    // slots per write, so each of these sizes stops a few dozen to a few hundred inserts after
+    // the doubling began: the entries are split between the two tables.
+    for n in [41_000u64, 41_100, 41_300, 42_000] {
+        let map = HashMap::with_capacity(0);
+        for i in 0..n {
+            map.pin().insert(i, i * 2);
+        }
+        let mut pairs: Vec<(u64, u64)> = map.into_iter().collect();
+        pairs.sort_unstable();
+        assert_eq!(pairs.len() as u64, n, "{n} entries");
+        assert!(
+            pairs
+                .iter()
+                .enumerate()
+                .all(|(i, &(k, v))| k == i as u64 && v == 2 * k)
+        );
+    }
+
+    let _lock = RECLAIM.lock().unwrap_or_else(|e| e.into_inner());
+    let keys = DropTracker::new();
+    let vals = DropTracker::new();
+    {
+        let map = HashMap::with_capacity(0);
+        let g = freeway_epoch::pin();
+        for i in 0..1000u32 {
+            // 400 replacements: their entries go to the collector, not to the iterator.
+            map.insert(keys.track(i % 600), vals.track(i), &g);
+        }
+        drop(g);
+        let mut it = map.into_iter();
+        assert_eq!(it.len(), 600);
+        let taken: Vec<_> = it.by_ref().take(250).collect();
+        assert_eq!((taken.len(), it.len()), (250, 350));
+        assert!(taken.iter().all(|(k, v)| **v % 600 == **k));
+        // The pairs taken and the 350 left in the iterator are dropped here, once each.
+    }
+    keys.reclaim_until_all_dropped();
+    vals.reclaim_until_all_dropped();
+    keys.assert_all_dropped_once();
+    vals.assert_all_dropped_once();
+}
+
+#[test]
+fn reserve_grows_ahead_and_a_hopeless_one_changes_nothing() {
+    let map = HashMap::with_capacity(0);
+    for i in 0..100u64 {
+        map.pin().insert(i, i);
+    }
+    map.reserve(50_000);
+    let cap = map.capacity();
+    assert!(cap >= 50_100, "capacity {cap}");
+    for i in 100..50_100u64 {
+        map.pin().insert(i, i);
+    }
+    assert_eq!(map.capacity(), cap, "no resize on the way");
+    assert_eq!(map.len(), 50_100);
+    // Reserving less than there is room for does nothing.
+    map.reserve(10);
+    assert_eq!(map.capacity(), cap);
+
+    for hopeless in [usize::MAX, usize::MAX / 4] {
+        let err = catch_unwind(AssertUnwindSafe(|| map.reserve(hopeless))).unwrap_err();
+        let msg = err
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| err.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(msg.contains("overflow"), "{msg}");
+        assert_eq!((map.len(), map.capacity()), (50_100, cap));
+    }
+    let m = map.pin();
+    assert!((0..50_100u64).all(|i| m.get(&i) == Some(&i)));
+    m.insert(1 << 40, 1);
+    assert_eq!(m.len(), 50_101);
+}
+
+#[test]
+fn reserve_while_others_write() {
+    let map = HashMap::with_capacity(0);
+    std::thread::scope(|s| {
+        for t in 0..2u64 {
+            let map = &map;
+            s.spawn(move || {
+                for i in 0..20_000u64 {
+                    map.pin().insert(t << 32 | i, i);
+                }
+            });
+        }
+        for r in 1..=20 {
+            map.reserve(r * 2_000);
+        }
+    });
+    assert_eq!(map.len(), 40_000);
+    let m = map.pin();
+    for t in 0..2u64 {
+        assert!((0..20_000u64).all(|i| m.get(&(t << 32 | i)) == Some(&i)));
+    }
+}

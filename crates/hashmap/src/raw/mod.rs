@@ -878,6 +878,33 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
+    /// Grows the root table to at least `slots` slots, as far as this thread can without
+    /// waiting: it starts a resize if none is under way and the table is smaller, copies every
+    /// chunk nobody has claimed yet, and goes on with the next table once the copy is promoted.
+    /// It returns early, without waiting, when the last chunks are other threads' to finish.
+    pub(crate) fn reserve(&self, slots: usize, pinned: &Pinned) {
+        let guard = pinned.guard();
+        loop {
+            let ts = self.root(guard);
+            let t = table(ts);
+            // Acquire: pairs with the AcqRel CAS in `start_resize`.
+            if t.next.load(Ordering::Acquire, guard).is_null() {
+                if t.capacity() >= slots {
+                    return;
+                }
+                self.start_resize(t, slots, guard);
+            }
+            // Relaxed: as in `help_copy`, the counter only partitions the work.
+            while t.claim.load(Ordering::Relaxed) < t.capacity() {
+                self.help_copy(ts, guard);
+            }
+            if self.root(guard) == ts {
+                // Chunks claimed by other threads are still being copied.
+                return;
+            }
+        }
+    }
+
     /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
     fn help_copy<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
         let t = table(ts);
@@ -1247,6 +1274,40 @@ impl<K, V> RawMap<K, V> {
                 return;
             }
         }
+    }
+
+    /// Moves every entry out, in no particular order, and leaves the map empty (its tables
+    /// stay, to be freed by `destroy`). Runs with exclusive access (the map's `into_iter`).
+    ///
+    /// A resize that writers left unfinished is no obstacle: with no thread inside the map, no
+    /// slot is FROZEN (a mover runs no user code and finishes its slot before it returns), so
+    /// every entry is LIVE in exactly one table of the chain, the one it was copied to last.
+    pub(crate) fn drain_owned(&mut self) -> Vec<(K, V)> {
+        // SAFETY: `&mut self`: no other thread can reach the map, and nothing is retired
+        // through this guard.
+        let guard = unsafe { freeway_epoch::unprotected() };
+        let mut out = Vec::with_capacity(self.len());
+        let mut t = self.root.load(Ordering::Relaxed, guard);
+        while !t.is_null() {
+            let tb = table(t);
+            for slot in tb.buckets.iter().flat_map(|b| b.slots.iter()) {
+                let s = slot.load(Ordering::Relaxed, guard);
+                debug_assert!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
+                if !s.is_null() && s.tag() == 0 {
+                    // Relaxed: exclusive access. The slot gives up its entry (as a removal
+                    // would), so `destroy` will not free it again.
+                    slot.store(Shared::null().with_tag(TOMB), Ordering::Relaxed);
+                    // SAFETY: a LIVE entry is owned by its slot alone (see above), which no
+                    // longer holds it; it is taken once.
+                    let e = unsafe { s.into_owned() }.into_box();
+                    let Entry { key, value, .. } = *e;
+                    out.push((key, value));
+                }
+            }
+            t = tb.next.load(Ordering::Relaxed, guard);
+        }
+        self.count = Striped::new(STRIPES);
+        out
     }
 
     /// Frees every table and entry. Runs with exclusive access (the map's `Drop`).
