@@ -44,10 +44,39 @@ use crate::spec::Spec;
 /// assert!(r.is_ok());
 /// ```
 pub fn run_sequential<S: Spec>(
+    model: S,
+    ops: &[S::Op],
+    exec: impl FnMut(&S::Op) -> S::Ret,
+) -> Result<(), String> {
+    run_sequential_model(model, ops, exec).map(|_| ())
+}
+
+/// [`run_sequential`], returning the model after the last operation, for a final check of the
+/// structure's contents (see [`check_map_contents`]).
+///
+/// # Errors
+///
+/// The first step whose results differ, with the operations before it.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::harness::run_sequential_model;
+/// use freeway_check::models::{MapModel, MapOp, MapRet};
+///
+/// let mut real = std::collections::HashMap::new();
+/// let model = run_sequential_model(MapModel::new(), &[MapOp::Insert(1, 2)], |op| match *op {
+///     MapOp::Insert(k, v) => MapRet::Insert(real.insert(k, v)),
+///     _ => unreachable!(),
+/// })
+/// .unwrap();
+/// assert_eq!(model.entries(), [(1, 2)]);
+/// ```
+pub fn run_sequential_model<S: Spec>(
     mut model: S,
     ops: &[S::Op],
     mut exec: impl FnMut(&S::Op) -> S::Ret,
-) -> Result<(), String> {
+) -> Result<S, String> {
     for (i, op) in ops.iter().enumerate() {
         let want = model.apply(op);
         let got = exec(op);
@@ -59,7 +88,52 @@ pub fn run_sequential<S: Spec>(
             ));
         }
     }
-    Ok(())
+    Ok(model)
+}
+
+/// Compares a map's entries, gathered in any order by `what` (an iterator, a drain) after the
+/// last operation, with the model's.
+///
+/// # Errors
+///
+/// The first key where the two differ, and both lengths.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::harness::check_map_contents;
+/// use freeway_check::models::{MapModel, MapOp};
+/// use freeway_check::spec::Spec;
+///
+/// let mut model = MapModel::new();
+/// model.apply(&MapOp::Insert(3, 4));
+/// model.apply(&MapOp::Insert(1, 2));
+/// assert!(check_map_contents(&model, "iter", vec![(3, 4), (1, 2)]).is_ok());
+/// assert!(check_map_contents(&model, "iter", vec![(1, 2)]).is_err());
+/// ```
+pub fn check_map_contents(
+    model: &crate::models::MapModel,
+    what: &str,
+    mut got: Vec<(u64, u64)>,
+) -> Result<(), String> {
+    got.sort_unstable();
+    let want = model.entries();
+    if got == want {
+        return Ok(());
+    }
+    let at = got
+        .iter()
+        .zip(&want)
+        .position(|(g, w)| g != w)
+        .unwrap_or(got.len().min(want.len()));
+    Err(format!(
+        "{what} yielded {} entries, the model holds {}; first difference at sorted position {at}: \
+         {:?} against {:?}",
+        got.len(),
+        want.len(),
+        got.get(at),
+        want.get(at)
+    ))
 }
 
 /// A decoder of fuzz input: reads numbers from the front; past the end every read is zero.

@@ -376,6 +376,23 @@ impl MapModel {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The entries, sorted by key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_check::models::{MapModel, MapOp};
+    /// use freeway_check::spec::Spec;
+    ///
+    /// let mut m = MapModel::new();
+    /// m.apply(&MapOp::Insert(2, 20));
+    /// m.apply(&MapOp::Insert(1, 10));
+    /// assert_eq!(m.entries(), [(1, 10), (2, 20)]);
+    /// ```
+    pub fn entries(&self) -> Vec<(u64, u64)> {
+        self.entries.iter().map(|(&k, &v)| (k, v)).collect()
+    }
 }
 
 impl Spec for MapModel {

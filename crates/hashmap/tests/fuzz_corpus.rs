@@ -1,7 +1,7 @@
 //! Replays the committed fuzz corpus of the `hashmap` target through the same harness.
 #![cfg(not(loom))]
 
-use freeway_check::harness::{map_ops, run_sequential};
+use freeway_check::harness::{check_map_contents, map_ops, run_sequential_model};
 use freeway_check::models::{MapModel, MapOp, MapRet};
 use freeway_hashmap::HashMap;
 
@@ -24,7 +24,14 @@ fn corpus_replay_hashmap() {
         let path = entry.unwrap().path();
         let data = std::fs::read(&path).unwrap();
         let map = HashMap::with_capacity(0);
-        if let Err(e) = run_sequential(MapModel::new(), &map_ops(&data), |op| exec(&map, op)) {
+        // As the fuzz target: the operations, then the contents through `iter` and `into_iter`.
+        let r = run_sequential_model(MapModel::new(), &map_ops(&data), |op| exec(&map, op))
+            .and_then(|model| {
+                let seen = map.pin().iter().map(|(k, v)| (*k, *v)).collect();
+                check_map_contents(&model, "iter", seen)?;
+                check_map_contents(&model, "into_iter", map.into_iter().collect())
+            });
+        if let Err(e) = r {
             panic!("{}: {e}", path.display());
         }
         n += 1;
