@@ -231,19 +231,19 @@ impl<K, V, S> HashMap<K, V, S> {
         self.raw.capacity(&guard) / 2
     }
 
-    /// Makes room for at least `additional` entries beyond [`len`](Self::len), so that they
-    /// can be inserted without a resize on the way (for a bulk load, say).
+    /// Makes room for at least `additional` entries beyond [`len`](Self::len): afterwards,
+    /// `additional` inserts of new keys need no resize, as long as other threads add nothing
+    /// meanwhile (for a bulk load, say). A table clogged with tombstones is rehashed for it.
     ///
-    /// The calling thread does the resize itself: it starts one if the table is too small and
-    /// copies every chunk of it that no other thread has claimed. It never waits for other
-    /// threads. If they still hold chunks of a resize when this thread is done, it returns and
-    /// they finish it; then [`capacity`](Self::capacity) may briefly be the old one.
+    /// The calling thread does the resize itself. It starts one if the table is too small,
+    /// copies every chunk that no other thread has claimed, and waits only for the chunks other
+    /// threads are copying at that moment. That work is bounded and runs no user code, as when
+    /// a writer waits for the one slot being moved.
     ///
     /// # Panics
     ///
-    /// If the table this needs is larger than the address space (a message that names the
-    /// overflow); the map is left as it was. As with std's collections, running out of memory
-    /// aborts.
+    /// If the table this needs is larger than the address space, with a message that names the
+    /// overflow; no entry changes. As with std's collections, running out of memory aborts.
     ///
     /// # Examples
     ///
@@ -261,12 +261,12 @@ impl<K, V, S> HashMap<K, V, S> {
     /// ```
     pub fn reserve(&self, additional: usize) {
         let pinned = Pinned::pin();
-        let slots = self
+        let target = self
             .len()
             .checked_add(additional)
-            .and_then(|n| n.checked_mul(2))
+            .filter(|n| n.checked_mul(2).is_some())
             .expect("freeway_hashmap: capacity overflow in reserve");
-        self.raw.reserve(slots, &pinned);
+        self.raw.reserve(target, additional, &pinned);
     }
 
     /// The map's hasher.

@@ -393,7 +393,9 @@ fn reserve_grows_ahead_and_a_hopeless_one_changes_nothing() {
     map.reserve(10);
     assert_eq!(map.capacity(), cap);
 
-    for hopeless in [usize::MAX, usize::MAX / 4] {
+    // (`1 << 60` once aborted: its tag array was a valid size, tried before the buckets' size
+    // was checked.)
+    for hopeless in [usize::MAX, usize::MAX / 4, 1 << 60, 1 << 59] {
         let err = catch_unwind(AssertUnwindSafe(|| map.reserve(hopeless))).unwrap_err();
         let msg = err
             .downcast_ref::<&str>()
@@ -423,11 +425,60 @@ fn reserve_while_others_write() {
         }
         for r in 1..=20 {
             map.reserve(r * 2_000);
+            // Met on return, even when another thread's smaller resize was under way.
+            assert!(
+                map.capacity() >= r * 2_000,
+                "reserve({}) left {}",
+                r * 2_000,
+                map.capacity()
+            );
         }
     });
     assert_eq!(map.len(), 40_000);
+    // Inserts alone would have stopped at 2^16 slots (capacity 32 768; the doubling is at
+    // 40 960 live); nothing shrinks a map without tombstones.
+    assert!(map.capacity() >= 40_000);
     let m = map.pin();
     for t in 0..2u64 {
         assert!((0..20_000u64).all(|i| m.get(&(t << 32 | i)) == Some(&i)));
     }
+}
+
+#[test]
+fn reserve_clears_tombstones_that_would_force_a_rehash() {
+    // 80 000 keys grow the table to 2^17 slots (the next doubling is at 81 920 live); removing
+    // all but 100 leaves 80 000 claimed slots, 61% of it. 20 000 more claims would pass the 3/4
+    // that asks for a rehash, which would shrink the table (to room for the live entries) in
+    // the middle of the load: reserve must rehash first.
+    let map = HashMap::with_capacity(0);
+    let m = map.pin();
+    for i in 0..80_000u64 {
+        m.insert(i, i);
+    }
+    for i in 100..80_000u64 {
+        m.remove(&i);
+    }
+    drop(m);
+    map.reserve(20_000);
+    let cap = map.capacity();
+    let m = map.pin();
+    for i in 1_000_000..1_020_000u64 {
+        m.insert(i, i);
+    }
+    // A resize is copied a chunk per write: replacing the same keys would finish one begun
+    // during the inserts, and make it visible in `capacity`.
+    for i in 1_000_000..1_020_000u64 {
+        m.insert(i, i);
+    }
+    assert_eq!(
+        map.capacity(),
+        cap,
+        "no rehash or doubling during the reserved inserts"
+    );
+    assert_eq!(map.len(), 20_100);
+    assert!(
+        (0..100u64)
+            .chain(1_000_000..1_020_000)
+            .all(|i| m.get(&i) == Some(&i))
+    );
 }

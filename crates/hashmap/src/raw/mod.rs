@@ -210,9 +210,10 @@ fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
         (true, _) => Slot::Sealed,
         (false, tag) => {
             // SAFETY: a non-null slot word points to an entry that is reachable from a table
-            // reachable under the guard `s` was loaded with; entries are retired only after they
-            // are unlinked (replaced, removed, or the old slot MOVED before the new copy is
-            // replaced), so the entry outlives `'g`.
+            // reachable under the guard `s` was loaded with (for `Snapshot`'s loads through an
+            // unprotected guard: under the caller's pin that `'g` stands for; see `Snapshot`);
+            // entries are retired only after they are unlinked (replaced, removed, or the old
+            // slot MOVED before the new copy is replaced), so the entry outlives `'g`.
             let e = unsafe { s.deref() };
             if tag == FROZEN {
                 Slot::Frozen(e)
@@ -269,6 +270,14 @@ impl<K, V> Table<K, V> {
             .div_ceil(BUCKET)
             .checked_next_power_of_two()
             .expect("freeway_hashmap: capacity overflow");
+        // Both arrays' sizes are checked before either is allocated, so that a table too large
+        // for the address space is a panic (`ZeroedArray::block`) that changes nothing, not an
+        // allocation failure of the first array while the second could never exist.
+        #[cfg(not(loom))]
+        let _ = (
+            ZeroedArray::<AtomicU64>::block(nb),
+            ZeroedArray::<Bucket<K, V>>::block(nb),
+        );
         Self {
             tags: empty_tags(nb),
             buckets: empty_buckets(nb),
@@ -540,7 +549,9 @@ fn first_slot(m: u64) -> usize {
 fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
     debug_assert!(!t.is_null());
     // SAFETY: table pointers come from the map's root or a table's `next`; a table is retired
-    // only after the root has moved past it, so one loaded under a guard lives as long as it.
+    // only after the root has moved past it, so one loaded under a guard lives as long as it
+    // (for `Snapshot`'s loads through an unprotected guard: as long as the caller's pin).
+    // Under the exclusive access of `destroy` and `drain_owned`, nothing is retired at all.
     unsafe { t.deref() }
 }
 
@@ -878,18 +889,23 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Grows the root table to at least `slots` slots, as far as this thread can without
-    /// waiting: it starts a resize if none is under way and the table is smaller, copies every
-    /// chunk nobody has claimed yet, and goes on with the next table once the copy is promoted.
-    /// It returns early, without waiting, when the last chunks are other threads' to finish.
-    pub(crate) fn reserve(&self, slots: usize, pinned: &Pinned) {
+    /// Makes the root table ready for `additional` more claims with `target` entries live:
+    /// at least `2 * target` slots (so the doubling threshold, 5/8 live, is not reached) and
+    /// room for `additional` claims below the tombstone rehash (3/4 claimed). Otherwise it
+    /// starts a resize to that size, copies every chunk nobody has claimed, waits for the
+    /// chunks other threads are copying (bounded work that runs no user code, as a writer waits
+    /// for the one slot being moved), and looks at the new root again.
+    pub(crate) fn reserve(&self, target: usize, additional: usize, pinned: &Pinned) {
         let guard = pinned.guard();
+        let slots = target.saturating_mul(2);
         loop {
             let ts = self.root(guard);
             let t = table(ts);
             // Acquire: pairs with the AcqRel CAS in `start_resize`.
             if t.next.load(Ordering::Acquire, guard).is_null() {
-                if t.capacity() >= slots {
+                let cap = t.capacity();
+                let claims = t.claimed.sum().saturating_add(additional);
+                if cap >= slots && claims.saturating_mul(4) < cap.saturating_mul(3) {
                     return;
                 }
                 self.start_resize(t, slots, guard);
@@ -898,9 +914,14 @@ impl<K, V> RawMap<K, V> {
             while t.claim.load(Ordering::Relaxed) < t.capacity() {
                 self.help_copy(ts, guard);
             }
-            if self.root(guard) == ts {
-                // Chunks claimed by other threads are still being copied.
-                return;
+            let mut spins = 0u32;
+            while self.root(guard) == ts {
+                if spins < 64 {
+                    freeway_epoch::sync::hint::spin_loop();
+                } else {
+                    freeway_epoch::sync::thread::yield_now();
+                }
+                spins = spins.saturating_add(1);
             }
         }
     }
@@ -1287,6 +1308,8 @@ impl<K, V> RawMap<K, V> {
         // through this guard.
         let guard = unsafe { freeway_epoch::unprotected() };
         let mut out = Vec::with_capacity(self.len());
+        // Relaxed (here and below): exclusive access; whatever other threads did is ordered
+        // before us by whatever handed us the map (a join, a channel, a move).
         let mut t = self.root.load(Ordering::Relaxed, guard);
         while !t.is_null() {
             let tb = table(t);
@@ -1294,8 +1317,8 @@ impl<K, V> RawMap<K, V> {
                 let s = slot.load(Ordering::Relaxed, guard);
                 debug_assert!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
                 if !s.is_null() && s.tag() == 0 {
-                    // Relaxed: exclusive access. The slot gives up its entry (as a removal
-                    // would), so `destroy` will not free it again.
+                    // The slot gives up its entry (as a removal would), so `destroy` will not
+                    // free it again.
                     slot.store(Shared::null().with_tag(TOMB), Ordering::Relaxed);
                     // SAFETY: a LIVE entry is owned by its slot alone (see above), which no
                     // longer holds it; it is taken once.
