@@ -179,7 +179,7 @@ impl<'g, K: Sync, V: Sync> ParallelIterator for ParIter<'g, K, V> {
         // `seen` list is sorted for that walk only: a table is never unlinked from its next, so
         // if none is linked now, no entry left the root table while the pieces walked it.
         let mut rest: Vec<(&'g K, &'g V)> = Vec::new();
-        if snapshot.resized() {
+        if snapshot.resized() && !consumer.full() {
             let seen = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
             rest = snapshot
                 .rest(
