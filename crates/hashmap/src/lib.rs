@@ -261,12 +261,11 @@ impl<K, V, S> HashMap<K, V, S> {
     /// ```
     pub fn reserve(&self, additional: usize) {
         let pinned = Pinned::pin();
-        let target = self
-            .len()
+        self.len()
             .checked_add(additional)
-            .filter(|n| n.checked_mul(2).is_some())
+            .and_then(|n| n.checked_mul(2))
             .expect("freeway_hashmap: capacity overflow in reserve");
-        self.raw.reserve(target, additional, &pinned);
+        self.raw.reserve(additional, &pinned);
     }
 
     /// The map's hasher.

@@ -193,3 +193,29 @@ fn clear_races_insert_and_resize() {
         }
     });
 }
+
+/// `reserve` racing a writer whose inserts fill the 2-slot table and start (and help) a
+/// doubling: `reserve` helps that resize, waits for the chunk the writer is copying, then grows
+/// the table to its own request. On return the request is met, and no key is lost either way.
+#[test]
+fn reserve_races_a_writer_resize() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        map.pin().insert(1, 10);
+        let m = map.clone();
+        let w = thread::spawn(move || {
+            let r = m.pin();
+            r.insert(2, 20);
+            r.insert(3, 30);
+        });
+        // At least 1 entry when it starts: room for 4.
+        map.reserve(3);
+        assert!(map.capacity() >= 4, "capacity {}", map.capacity());
+        w.join().unwrap();
+        let r = map.pin();
+        for k in 1..=3 {
+            assert_eq!(r.get(&k), Some(&(k * 10)));
+        }
+        assert_eq!(r.len(), 3);
+    });
+}

@@ -889,16 +889,21 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Makes the root table ready for `additional` more claims with `target` entries live:
-    /// at least `2 * target` slots (so the doubling threshold, 5/8 live, is not reached) and
-    /// room for `additional` claims below the tombstone rehash (3/4 claimed). Otherwise it
-    /// starts a resize to that size, copies every chunk nobody has claimed, waits for the
-    /// chunks other threads are copying (bounded work that runs no user code, as a writer waits
-    /// for the one slot being moved), and looks at the new root again.
-    pub(crate) fn reserve(&self, target: usize, additional: usize, pinned: &Pinned) {
+    /// Makes the root table ready for `additional` more claims beyond the entries live now: at
+    /// least `2 * (len + additional)` slots (so the doubling threshold, 5/8 live, is not
+    /// reached) and room for `additional` claims below the tombstone rehash (3/4 claimed).
+    /// Otherwise it starts a resize to that size, copies every chunk nobody has claimed, waits
+    /// for the chunks other threads are copying (bounded work that runs no user code, as a
+    /// writer waits for the one slot being moved), and looks at the new root again.
+    ///
+    /// The size is worked out again on every round from the length then: one fixed at the call
+    /// would, once concurrent inserts have added entries, leave a table that fails the tombstone
+    /// test however often it is rehashed (the loom model `reserve_races_a_writer_resize` caught
+    /// that livelock).
+    pub(crate) fn reserve(&self, additional: usize, pinned: &Pinned) {
         let guard = pinned.guard();
-        let slots = target.saturating_mul(2);
         loop {
+            let slots = self.len().saturating_add(additional).saturating_mul(2);
             let ts = self.root(guard);
             let t = table(ts);
             // Acquire: pairs with the AcqRel CAS in `start_resize`.
