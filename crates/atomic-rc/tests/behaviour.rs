@@ -81,8 +81,15 @@ fn snapshot_sees_a_value_replaced_after_it_was_taken() {
     assert_eq!(**copy, 1);
     assert!(Snapshot::ptr_eq(snap, &owned));
     drop(guard);
-    // Nothing may be released here, so no target to wait for: drive a fixed number of rounds.
-    freeway_epoch::reclaim(10_000);
+    // The cell's count of the replaced value is released by deferred work, which waits for
+    // every thread pinned now (other tests of this binary too). Wait for it, bounded in time:
+    // a fixed number of rounds failed CI once while a neighbouring test stayed pinned.
+    assert!(
+        freeway_epoch::reclaim_until(std::time::Duration::from_secs(20), || {
+            Arc::strong_count(&owned) == 1
+        }),
+        "the replaced value's count was never released"
+    );
     assert_eq!(**owned, 1, "an upgraded snapshot owns its count");
     assert_eq!(tracker.alive(), 2);
     drop(owned);
