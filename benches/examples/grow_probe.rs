@@ -11,7 +11,7 @@
 //! `map_mix` (a fixed span, so mostly the steady state) part ways.
 
 use freeway_benches::maps::{Dash, Freeway, Map, Papaya, Scc};
-use freeway_benches::run_threads;
+use freeway_benches::{median, run_threads};
 
 /// One round on a fresh map: millions of operations per second.
 fn round<M: Map>(threads: usize, iters: u64) -> f64 {
@@ -22,11 +22,6 @@ fn round<M: Map>(threads: usize, iters: u64) -> f64 {
         move |n| map.run(n, &mut rng, (5, 80, 5))
     });
     iters as f64 / d.as_secs_f64() / 1e6
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

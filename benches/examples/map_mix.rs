@@ -15,6 +15,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use freeway_benches::maps::{Dash, Freeway, Map, Papaya, Scc, prefilled};
+use freeway_benches::median;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,11 +46,6 @@ fn round<M: Map>(threads: usize, span: Duration, mix: (u64, u64, u64), prefill: 
         stop.store(true, Ordering::Relaxed);
     });
     ops.into_inner() as f64 / span.as_micros() as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -140,3 +140,19 @@ pub fn with_background<R>(mut step: impl FnMut() + Send, f: impl FnOnce() -> R) 
         r
     })
 }
+
+/// The median of the probes' rounds (the upper one of an even count).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(freeway_benches::median(vec![3.0, 1.0, 2.0]), 2.0);
+/// ```
+///
+/// # Panics
+///
+/// If `v` is empty.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}

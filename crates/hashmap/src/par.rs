@@ -181,14 +181,7 @@ impl<'g, K: Sync, V: Sync> ParallelIterator for ParIter<'g, K, V> {
         let mut rest: Vec<(&'g K, &'g V)> = Vec::new();
         if snapshot.resized() && !consumer.full() {
             let seen = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
-            rest = snapshot
-                .rest(
-                    seen.into_iter()
-                        .map(|a| a as *const raw::Entry<K, V>)
-                        .collect(),
-                )
-                .map(|e| (&e.key, &e.value))
-                .collect();
+            rest = snapshot.rest(seen).map(|e| (&e.key, &e.value)).collect();
         }
         let rest = rest.into_par_iter().drive_unindexed(consumer);
         reducer.reduce(first, rest)

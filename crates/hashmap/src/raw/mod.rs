@@ -545,6 +545,20 @@ fn first_slot(m: u64) -> usize {
     (m.trailing_zeros() / 8) as usize
 }
 
+/// Waits until `done` holds: a few spin hints, then yields. For the bounded waits of the map (a
+/// slot being moved, chunks being copied), whose other party runs no user code.
+fn spin_until(mut done: impl FnMut() -> bool) {
+    let mut spins = 0u32;
+    while !done() {
+        if spins < 64 {
+            freeway_epoch::sync::hint::spin_loop();
+        } else {
+            freeway_epoch::sync::thread::yield_now();
+        }
+        spins = spins.saturating_add(1);
+    }
+}
+
 /// Dereferences a table pointer loaded under `guard`.
 fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
     debug_assert!(!t.is_null());
@@ -821,17 +835,9 @@ impl<K, V> RawMap<K, V> {
 
     /// Spins until `table.slot(idx)` no longer holds `s` (a FROZEN word being moved).
     fn wait_moved(t: &Table<K, V>, idx: usize, s: Shared<'_, Entry<K, V>>, guard: &Guard) {
-        let mut spins = 0u32;
         // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
         // is in the next table.
-        while t.slot(idx).load(Ordering::Acquire, guard) == s {
-            if spins < 64 {
-                freeway_epoch::sync::hint::spin_loop();
-            } else {
-                freeway_epoch::sync::thread::yield_now();
-            }
-            spins = spins.saturating_add(1);
-        }
+        spin_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
     }
 
     /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity.
@@ -919,15 +925,7 @@ impl<K, V> RawMap<K, V> {
             while t.claim.load(Ordering::Relaxed) < t.capacity() {
                 self.help_copy(ts, guard);
             }
-            let mut spins = 0u32;
-            while self.root(guard) == ts {
-                if spins < 64 {
-                    freeway_epoch::sync::hint::spin_loop();
-                } else {
-                    freeway_epoch::sync::thread::yield_now();
-                }
-                spins = spins.saturating_add(1);
-            }
+            spin_until(|| self.root(guard) != ts);
         }
     }
 
@@ -1302,17 +1300,17 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Moves every entry out, in no particular order, and leaves the map empty (its tables
-    /// stay, to be freed by `destroy`). Runs with exclusive access (the map's `into_iter`).
+    /// Takes every LIVE entry out of every table of the chain, leaving their slots TOMB (as a
+    /// removal would), and hands each to `f`. Runs with exclusive access (`drain_owned`,
+    /// `destroy`).
     ///
     /// A resize that writers left unfinished is no obstacle: with no thread inside the map, no
     /// slot is FROZEN (a mover runs no user code and finishes its slot before it returns), so
     /// every entry is LIVE in exactly one table of the chain, the one it was copied to last.
-    pub(crate) fn drain_owned(&mut self) -> Vec<(K, V)> {
+    fn take_live(&mut self, mut f: impl FnMut(Box<Entry<K, V>>)) {
         // SAFETY: `&mut self`: no other thread can reach the map, and nothing is retired
         // through this guard.
         let guard = unsafe { freeway_epoch::unprotected() };
-        let mut out = Vec::with_capacity(self.len());
         // Relaxed (here and below): exclusive access; whatever other threads did is ordered
         // before us by whatever handed us the map (a join, a channel, a move).
         let mut t = self.root.load(Ordering::Relaxed, guard);
@@ -1320,20 +1318,27 @@ impl<K, V> RawMap<K, V> {
             let tb = table(t);
             for slot in tb.buckets.iter().flat_map(|b| b.slots.iter()) {
                 let s = slot.load(Ordering::Relaxed, guard);
+                // Only LIVE entries are owned by a table: MOVED, SEALED and TOMB hold none.
                 debug_assert!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
                 if !s.is_null() && s.tag() == 0 {
-                    // The slot gives up its entry (as a removal would), so `destroy` will not
-                    // free it again.
                     slot.store(Shared::null().with_tag(TOMB), Ordering::Relaxed);
                     // SAFETY: a LIVE entry is owned by its slot alone (see above), which no
                     // longer holds it; it is taken once.
-                    let e = unsafe { s.into_owned() }.into_box();
-                    let Entry { key, value, .. } = *e;
-                    out.push((key, value));
+                    f(unsafe { s.into_owned() }.into_box());
                 }
             }
             t = tb.next.load(Ordering::Relaxed, guard);
         }
+    }
+
+    /// Moves every entry out, in no particular order, and leaves the map empty (its tables
+    /// stay, to be freed by `destroy`). Runs with exclusive access (the map's `into_iter`).
+    pub(crate) fn drain_owned(&mut self) -> Vec<(K, V)> {
+        let mut out = Vec::with_capacity(self.len());
+        self.take_live(|e| {
+            let Entry { key, value, .. } = *e;
+            out.push((key, value));
+        });
         self.count = Striped::new(STRIPES);
         out
     }
@@ -1342,29 +1347,20 @@ impl<K, V> RawMap<K, V> {
     ///
     /// A panic in an entry's drop is resumed after every other entry is dropped.
     pub(crate) fn destroy(&mut self) {
+        let mut payload = None;
+        self.take_live(|e| {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(e))) {
+                payload.get_or_insert(p);
+            }
+        });
         // SAFETY: `&mut self`: no other thread can reach the map.
         let guard = unsafe { freeway_epoch::unprotected() };
         let mut t = self.root.swap(Shared::null(), Ordering::Relaxed, guard);
-        let mut payload = None;
         while !t.is_null() {
-            // SAFETY: the chain from the root is owned by the map alone now; each table is
-            // taken once.
+            // SAFETY: the chain from the root is owned by the map alone now, and its slots hold
+            // no entry any more (`take_live`); each table is taken once.
             let owned = unsafe { t.into_owned() };
-            for slot in owned.buckets.iter().flat_map(|b| b.slots.iter()) {
-                let s = slot.load(Ordering::Relaxed, guard);
-                // Only LIVE entries are owned by this table: a FROZEN one cannot exist without
-                // a mover in flight, and MOVED/SEALED/TOMB hold none.
-                debug_assert!(s.is_null() || s.tag() == 0);
-                if !s.is_null() && s.tag() == 0 {
-                    // SAFETY: a LIVE entry is reachable from this slot only, and freed once.
-                    let b = unsafe { s.into_owned() };
-                    if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(b))) {
-                        payload.get_or_insert(p);
-                    }
-                }
-            }
             t = owned.next.load(Ordering::Relaxed, guard);
-            drop(owned);
         }
         if let Some(p) = payload
             && !std::thread::panicking()
@@ -1640,8 +1636,9 @@ impl<K, V> RawMap<K, V> {
 pub(crate) struct RawIter<'g, K, V> {
     table: Option<&'g Table<K, V>>,
     idx: usize,
-    /// Entries yielded so far; `seen[..sorted]` is sorted and covers the earlier tables.
-    seen: Vec<*const Entry<K, V>>,
+    /// Addresses of the entries yielded so far; `seen[..sorted]` is sorted and covers the
+    /// earlier tables.
+    seen: Vec<usize>,
     sorted: usize,
     guard: &'g Guard,
 }
@@ -1668,7 +1665,7 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
             let idx = self.idx;
             self.idx += 1;
             if let Some(e) = t.current(idx, self.guard) {
-                let p = e as *const Entry<K, V>;
+                let p = std::ptr::from_ref(e) as usize;
                 // Pointers stay unique while we are pinned: nothing we yielded can be freed and
                 // its address reused before the guard drops.
                 if self.seen[..self.sorted].binary_search(&p).is_ok() {
@@ -1764,13 +1761,10 @@ impl<'g, K, V> Snapshot<'g, K, V> {
 
     /// The entries of the tables after this one (none unless `resized`), skipping those at the
     /// addresses in `seen`: the ones the ranges yielded.
-    pub(crate) fn rest(&self, mut seen: Vec<*const Entry<K, V>>) -> RawIter<'g, K, V> {
+    pub(crate) fn rest(&self, mut seen: Vec<usize>) -> RawIter<'g, K, V> {
         let guard = Self::guard();
         // Acquire: pairs with the AcqRel CAS in `start_resize`.
         let next = self.table.next.load(Ordering::Acquire, guard);
-        if next.is_null() {
-            seen.clear();
-        }
         seen.sort_unstable();
         RawIter {
             table: (!next.is_null()).then(|| table(next)),
