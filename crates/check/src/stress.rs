@@ -12,8 +12,11 @@
 //! use freeway_check::stress::{stress, StressConfig};
 //! use std::collections::VecDeque;
 //! use std::sync::Mutex;
+//! use std::time::Duration;
 //!
-//! let cfg = StressConfig { rounds: 3, ..StressConfig::default() };
+//! // All 3 rounds, however slow the machine: the default 2 s limit stops after the first round
+//! // that ends past it (which failed this example once under a loaded doctest run).
+//! let cfg = StressConfig { rounds: 3, time_limit: Duration::from_secs(3600), ..StressConfig::default() };
 //! let report = stress(
 //!     &cfg,
 //!     Fifo::new(),
