@@ -210,8 +210,11 @@ fn mutex_queue_stress(cfg: &StressConfig) -> freeway_check::stress::StressReport
 
 #[test]
 fn stress_accepts_a_correct_queue() {
+    // All 5 rounds however slow the machine (the default 2 s limit may stop after one), as the
+    // stress module's doc example.
     let cfg = StressConfig {
         rounds: 5,
+        time_limit: std::time::Duration::from_secs(3600),
         ..StressConfig::default()
     };
     let report = mutex_queue_stress(&cfg);
