@@ -98,6 +98,57 @@ pub fn thread_index() -> usize {
     .unwrap_or(0)
 }
 
+/// Whether `guard` pins the calling thread in the [`default_collector`], the collector every
+/// Freeway structure retires into.
+///
+/// A structure that hands out references valid "while `guard` lives" must refuse any other
+/// guard: one from [`unprotected`] pins nothing, and one from a `Collector` of the caller's own
+/// holds back only that collector's garbage, so a node the structure retires could be freed
+/// under the reference. Every guard-taking method of the workspace asserts this first.
+///
+/// The default collector is fetched once per process and kept, so the test is a few loads and
+/// one pointer compare (`Collector`'s `==` compares the shared global state).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::{pin, pins_default_collector, unprotected, Collector};
+///
+/// assert!(pins_default_collector(&pin()));
+/// // SAFETY: the guard is only inspected, never used to read shared memory.
+/// assert!(!pins_default_collector(unsafe { unprotected() }));
+/// let other = Collector::new().register();
+/// assert!(!pins_default_collector(&other.pin()));
+/// ```
+#[inline]
+pub fn pins_default_collector(guard: &Guard) -> bool {
+    match guard.collector() {
+        Some(c) => *c == *default_collector_cached(),
+        None => false,
+    }
+}
+
+/// [`default_collector`], fetched once per process: that function is an out-of-line call (a
+/// `OnceLock` inside crossbeam-epoch), and the `&'static` it returns never changes, so it is
+/// kept in a `OnceLock` of ours, whose `get` inlines to one load and a compare.
+#[cfg(not(loom))]
+#[inline]
+fn default_collector_cached() -> &'static Collector {
+    static CACHED: std::sync::OnceLock<&'static Collector> = std::sync::OnceLock::new();
+    match CACHED.get() {
+        Some(c) => c,
+        None => CACHED.get_or_init(default_collector),
+    }
+}
+
+/// Under loom the default collector is created afresh for every model execution (a loom
+/// `lazy_static`), so it must not be cached across executions: ask every time.
+#[cfg(loom)]
+#[inline]
+fn default_collector_cached() -> &'static Collector {
+    default_collector()
+}
+
 /// Retirements between two collection steps of one thread: four crossbeam-epoch bags (a bag
 /// holds 64 deferred functions). A step seals the current bag and frees up to eight expired
 /// ones, twice what the thread produced meanwhile, so its garbage stays bounded. Every bag (64)

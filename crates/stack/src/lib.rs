@@ -313,6 +313,21 @@ impl<T, const SLOTS: usize> Stack<T, SLOTS> {
     /// That is sound only for `Copy` values: a popped `String` would free the buffer the
     /// reference points into. For other types, pop and push back, or use `take_all`.
     ///
+    /// # Panics
+    ///
+    /// Unless `guard` comes from [`freeway_epoch::pin`]: the stack retires popped nodes into
+    /// the default collector, so a guard of another [`Collector`](freeway_epoch::Collector), or
+    /// [`unprotected`](freeway_epoch::unprotected), would not keep the node alive and the
+    /// reference could read freed memory.
+    ///
+    /// ```should_panic
+    /// let stack = freeway_stack::Stack::new();
+    /// stack.push(1u64);
+    /// let handle = freeway_epoch::Collector::new().register();
+    /// let foreign = handle.pin();
+    /// let _ = stack.peek(&foreign); // panics: this guard protects nothing the stack retires
+    /// ```
+    ///
     /// # Examples
     ///
     /// ```

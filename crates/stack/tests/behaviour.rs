@@ -83,6 +83,41 @@ fn peek_sees_top_and_survives_a_concurrent_pop() {
     assert_eq!(s.peek(&guard), Some(&1));
 }
 
+/// A guard of another collector would let a popped node be freed under the peeked reference
+/// (peek, pop, churn, reclaim: the `&u64` read a free-list link). `peek` must refuse it.
+#[test]
+fn peek_refuses_a_guard_of_another_collector() {
+    let s = Stack::new();
+    s.push(0xAAAA_AAAA_AAAA_AAAAu64);
+    let handle = freeway_epoch::Collector::new().register();
+    let foreign = handle.pin();
+    let err = catch_unwind(AssertUnwindSafe(|| s.peek(&foreign).copied()))
+        .expect_err("peek accepted a guard of another collector");
+    let msg = err
+        .downcast_ref::<&str>()
+        .copied()
+        .map(str::to_owned)
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        msg.contains("freeway_epoch::pin()"),
+        "unhelpful panic message: {msg:?}"
+    );
+    // The stack is untouched and usable.
+    assert_eq!(s.pop(), Some(0xAAAA_AAAA_AAAA_AAAA));
+    assert_eq!(s.pop(), None);
+}
+
+#[test]
+fn peek_refuses_an_unprotected_guard() {
+    let s = Stack::new();
+    s.push(1u64);
+    // SAFETY: the guard is passed to `peek`, which must refuse it before reading anything.
+    let unprotected = unsafe { freeway_epoch::unprotected() };
+    assert!(catch_unwind(AssertUnwindSafe(|| s.peek(unprotected).copied())).is_err());
+    assert_eq!(s.pop(), Some(1));
+}
+
 #[test]
 fn from_iterator_into_iterator_and_extend_ref() {
     let mut s: Stack<u8> = (1..=3).collect();

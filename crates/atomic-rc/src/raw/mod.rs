@@ -54,7 +54,7 @@
 //! reported it) and discards it: the value counts as dropped, the collector carries on.
 
 use freeway_epoch::sync::atomic::{AtomicPtr, Ordering};
-use freeway_epoch::{Collector, Guard, default_collector, pin};
+use freeway_epoch::{Guard, pin};
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -334,41 +334,12 @@ impl<T: ?Sized + Send + Sync + 'static> RawArcCell<T> {
 }
 
 /// Panics unless `guard` pins this thread in the default collector, the one this crate defers
-/// releases to.
-///
-/// `Guard::collector()` is `None` for `unprotected()`; otherwise it is the guard's own handle on
-/// its collector, and `Collector`'s `==` compares the shared global state (one pointer compare).
-/// The other side is the default collector, fetched once ([`default_collector_cached`]): the
-/// check is a handful of loads from memory no writer touches, no call.
+/// releases to ([`freeway_epoch::pins_default_collector`]: a few loads, no call).
 #[inline]
 fn check_guard(guard: &Guard) {
-    match guard.collector() {
-        Some(c) if *c == *default_collector_cached() => {}
-        _ => bad_guard(),
+    if !freeway_epoch::pins_default_collector(guard) {
+        bad_guard()
     }
-}
-
-/// `freeway_epoch::default_collector()`, fetched once per process.
-///
-/// That function is an out-of-line call (a `OnceLock` inside crossbeam-epoch); the `&'static`
-/// it returns never changes, so we keep it in our own `OnceLock`, whose `get` inlines to one
-/// load and a compare.
-#[cfg(not(loom))]
-#[inline]
-fn default_collector_cached() -> &'static Collector {
-    static CACHED: std::sync::OnceLock<&'static Collector> = std::sync::OnceLock::new();
-    match CACHED.get() {
-        Some(c) => c,
-        None => CACHED.get_or_init(default_collector),
-    }
-}
-
-/// Under loom the default collector is created afresh for every model execution (a loom
-/// `lazy_static`), so it must not be cached across executions: ask every time.
-#[cfg(loom)]
-#[inline]
-fn default_collector_cached() -> &'static Collector {
-    default_collector()
 }
 
 #[cold]

@@ -676,7 +676,7 @@ impl Pinned {
     #[inline]
     pub(crate) fn check(guard: &Guard) -> &Self {
         assert!(
-            guard.collector() == Some(freeway_epoch::default_collector()),
+            freeway_epoch::pins_default_collector(guard),
             "freeway_hashmap: the guard must come from freeway_epoch::pin() (the default \
              collector); an unprotected guard or one of another Collector cannot protect the \
              map's entries"

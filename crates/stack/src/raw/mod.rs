@@ -404,10 +404,16 @@ impl<T, const SLOTS: usize> RawStack<T, SLOTS> {
     where
         T: Copy + Sync,
     {
+        assert!(
+            freeway_epoch::pins_default_collector(guard),
+            "Stack::peek needs a guard from `freeway_epoch::pin()`: a guard of another \
+             Collector, or `unprotected()`, does not keep popped nodes alive"
+        );
         // Acquire: pairs with the Release CAS in `push_chain`, so the value is visible.
         let head = self.head.load(Acquire, guard);
         // SAFETY: (1) non-null nodes read from `head` while pinned stay allocated until `guard`
-        // drops; (2) the value is never written after the node is published, and moving it out
+        // drops (the assert above: `guard` pins the default collector, the one nodes are
+        // retired into); (2) the value is never written after the node is published, and moving it out
         // (pop) leaves the bits of a `Copy` value intact and valid.
         unsafe { head.as_ref().map(|node| &**node.value.with(|p| p)) }
     }
