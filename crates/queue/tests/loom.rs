@@ -102,7 +102,8 @@ fn queue_pop_does_not_wait_for_a_stalled_producer() {
     });
 }
 
-/// Segment reuse: the main thread drains the first segment (retiring it) and drives
+/// Segment reuse: the main thread drains the first segment (its last slot's consumer retires
+/// it) and drives
 /// reclamation, which parks it in the spare pool; then a producer crossing into a third segment
 /// (popping the spare, resetting it, linking it) races a consumer. Values arrive once, in order.
 #[test]
@@ -112,11 +113,10 @@ fn queue_reused_segment_races_pop() {
         for v in 1..=3 {
             q.push(v);
         }
-        for v in 1..=2 {
-            assert_eq!(q.pop(), Some(v));
-        }
+        assert_eq!(q.pop(), Some(1));
         let before = freeway_epoch::accounting::counts();
-        // The pop that finds the first segment exhausted moves `head` and retires it.
+        // The pop that finishes the first segment's last slot retires it.
+        assert_eq!(q.pop(), Some(2));
         assert_eq!(q.pop(), Some(3));
         let after = freeway_epoch::reclaim(4);
         assert!(

@@ -7,18 +7,19 @@ use freeway_queue::Queue;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-/// Counts allocations of at least `BIG` bytes: a segment of 256 `u64` slots is about 4.4 KiB,
-/// while everything else this test allocates (the epoch's bags of deferred functions among
-/// them, about 2 KiB) is smaller.
+/// Counts allocations of `BIG..HUGE` bytes: a segment of 63 `u64` slots is 1 KiB, while
+/// everything else this test allocates is smaller (the pool, the epoch's thread record) or
+/// larger (the epoch's bags of 64 deferred functions, over 2 KiB).
 struct Counting;
 
-const BIG: usize = 4096;
+const BIG: usize = 1000;
+const HUGE: usize = 2048;
 static BIG_ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: forwards every call to `System` unchanged; the counter has no effect on the memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() >= BIG {
+        if (BIG..HUGE).contains(&layout.size()) {
             // Relaxed: a statistic read by this thread only.
             BIG_ALLOCS.fetch_add(1, Relaxed);
         }
@@ -46,7 +47,7 @@ fn churn(q: &Queue<u64>, n: u64, depth: u64) {
 
 #[test]
 fn steady_state_allocates_no_segments() {
-    const SEG: u64 = 256;
+    const SEG: u64 = 63;
     for depth in [0, 3 * SEG + 17] {
         let q = Queue::new();
         // Warm-up: the pool fills once the first retired segments' grace period is over.

@@ -1,107 +1,108 @@
-//! The unbounded queue's core: a linked list of fixed-size segments, indices claimed by
-//! fetch-and-add, and a slot protocol in which nobody ever waits for anybody else.
+//! The unbounded queue's core: a linked list of fixed-size segments, positions claimed with a
+//! compare-exchange that backs off when it loses, and a slot protocol in which a consumer never
+//! waits for a producer.
 //!
 //! # Origins
 //!
-//! The shape is the FAAArrayQueue of Pedro Ramalhete and Andreia Correia ("FAAArrayQueue", in
-//! the ConcurrencyFreaks collection, 2016; the fetch-and-add queue family also studied by
-//! Chaoran Yang and John Mellor-Crummey, "A wait-free queue as fast as fetch-and-add",
-//! PPoPP 2016), which is the simplest member of the family that LCRQ (Adam Morrison and Yehuda
-//! Afek, "Fast concurrent queues for x86 processors", PPoPP 2013) and LPRQ (Raed Romanov and
-//! Nikita Koval, "The state-of-the-art LCRQ concurrent queue algorithm does NOT require CAS2",
-//! PPoPP 2023) refine. Producers and consumers each take a ticket from a per-segment counter with
-//! one fetch-and-add, so contended threads never retry a CAS on the hot path; the ticket names a
-//! slot that only its producer writes and only its consumer reads.
+//! The segment list with one position counter per end, where a position names a segment's lap
+//! and an offset inside it, follows Dmitry Vyukov's bounded MPMC queue (1024cores, 2010) as
+//! crossbeam-queue's `SegQueue` extends it to a list of blocks; the poisoning of a slot whose
+//! producer is late comes from the fetch-and-add queue family: Pedro Ramalhete and Andreia
+//! Correia's FAAArrayQueue (ConcurrencyFreaks, 2016), LCRQ (Adam Morrison and Yehuda Afek,
+//! "Fast concurrent queues for x86 processors", PPoPP 2013) and LPRQ (Raed Romanov and Nikita
+//! Koval, PPoPP 2023). The rule that the last thread to finish with a segment retires it is the
+//! block-reclamation idea of `SegQueue`; here the retirement goes through the epoch, so that the
+//! rare slow paths that read a segment without a claim in it stay safe.
 //!
-//! # Segments
+//! # Why claim with a compare-exchange
 //!
-//! A segment holds [`SEGMENT_SLOTS`] slots, an enqueue counter `enq`, a dequeue counter `deq`
-//! (each on its own cache line) and a `next` link. The queue keeps `head` (the segment consumers
-//! work in) and `tail` (the one producers work in). Both start null: the first push installs the
-//! first segment, so [`RawQueue::new`] allocates nothing and is `const`.
+//! A fetch-and-add never fails, so contending threads interleave operation by operation and
+//! move the counters' cache lines between cores on every operation. A compare-exchange that
+//! loses makes the loser back off while the winner keeps running on warm lines: on a machine
+//! with few cores, contention turns into bursts, each near the single-thread speed.
+//! `docs/queue.md` has the measurements.
 //!
-//! # Push
+//! # Positions
 //!
-//! A producer takes ticket `i = enq.fetch_add(1)` in the tail segment. If `i` is inside the
-//! segment it writes its value into slot `i` (nobody else touches that cell) and then sets the
-//! slot's `WRITTEN` bit. If a consumer had already poisoned the slot (its `TAKEN` bit is set),
-//! the producer takes its value back and starts again with a new ticket. A ticket past the end
-//! means the segment is full: the producer either follows `next` (helping to move `tail`), or
-//! allocates a new segment with its value already in slot 0 and links it with one CAS on `next`.
+//! Each end (`head` for consumers, `tail` for producers) has an `index` and a `seg` pointer.
+//! The index holds a position `lap * LAP + offset` (shifted left by one bit; bit 0 of the head
+//! index is [`HAS_NEXT`]). Offsets `0..SEGMENT_SLOTS` name slots of the segment whose `lap` field
+//! is `lap`; offset `SEGMENT_SLOTS` means "every slot of this lap is claimed: switch to the next
+//! segment". Positions only grow (a 64-bit counter does not wrap in practice), so a
+//! compare-exchange on the index that succeeds proves the end has not moved since it was read.
 //!
-//! # Pop
+//! # Push and pop
 //!
-//! A consumer first checks, without claiming anything, whether the head segment has an unclaimed
-//! producer ticket (`deq < enq`); if not and there is no next segment the queue is empty and
-//! `pop` returns `None` without burning a ticket. Otherwise it takes `i = deq.fetch_add(1)` and
-//! reads the state of slot `i`. If `WRITTEN` is set the value is its own to move out (no
-//! read-modify-write needed: the producer has finished with the slot). If not, the producer of
-//! slot `i` has claimed it but not finished writing (it may be preempted). After a short
-//! bounded grace period (a few dozen re-reads of the state) the consumer sets `TAKEN`; if
-//! `WRITTEN` still was not set it leaves the slot poisoned and takes another ticket, so a
-//! stalled producer never blocks a consumer (the failure mode of crossbeam issue #675). A
-//! consumer that finds `deq` past the end of the head segment moves `head` to `next` and hands
-//! the old segment to the spare pool through `freeway_epoch::defer_unchecked` (see
-//! "Recycling").
+//! A producer reads `tail.index` and then `tail.seg`, and claims the slot by moving the index
+//! one position on. A segment's `seg` pointer is stored before its index is, so a successful
+//! claim at offset `o` means the loaded segment is the one of that lap; it is alive, because a
+//! segment is retired only after every one of its slots has been finished (below). The producer
+//! writes its value and sets the slot's `WRITTEN` bit with one read-modify-write.
+//!
+//! A consumer reads `head.index`, checks that the queue is not empty (`head` position below the
+//! `tail` position, read after a `SeqCst` fence; skipped while `HAS_NEXT` says a later segment
+//! exists), and claims the slot the same way. If the slot's `WRITTEN` bit is set, the value is
+//! the consumer's. If not, its producer has claimed the slot but not yet published (it may be
+//! preempted): after a short, bounded grace period the consumer sets `TAKEN`, and unless
+//! `WRITTEN` landed first, leaves the slot poisoned and claims another. The producer then finds
+//! `TAKEN`, takes its value back and pushes it again. So no consumer ever waits for a producer
+//! (the failure mode of crossbeam issue #675).
+//!
+//! The thread that claims the last slot of a lap moves the index to offset `SEGMENT_SLOTS`, then
+//! switches the end to the next segment (linking it first if nobody has). Any thread that finds
+//! an end at offset `SEGMENT_SLOTS` helps with the same steps, pinned, so a thread preempted in
+//! the middle of a switch delays nobody: every step is a compare-exchange from a state that
+//! only one transition leaves.
+//!
+//! # Finishing a slot, and retiring a segment
+//!
+//! Each slot is finished once, by whichever of its producer and its consumer touches it last:
+//! the consumer after moving a published value out, or the producer after taking back the value
+//! of a poisoned slot (or, for a batch that claimed more slots than it had values, after
+//! abandoning one: `NO_VALUE`). Finishing sets `READ`. The finisher of the last slot walks the
+//! others: a slot without `READ` gets `DESTROY`, and the walk stops there, to be resumed by that
+//! slot's finisher, which sees `DESTROY` in the value its `READ` read-modify-write returns. The
+//! thread that completes the walk makes sure both ends have switched past the segment and
+//! retires it through the epoch to the spare pool. Fast paths never pin: they touch a segment
+//! only while they hold an unfinished claim in it. The switch helpers, which read a segment's
+//! `lap` and `next` without a claim, run pinned, and the grace period covers them.
 //!
 //! # Why `pop` returning `None` is linearizable
 //!
-//! The emptiness check reads, in this order, `head`, then `deq`, then `enq`, then `next`, all in
-//! the single `SeqCst` order with every ticket fetch-and-add and every `next` CAS. Say it sees
-//! `d = deq`, then `e = enq` with `d >= e`, then `next == null`, and let `t` be the moment it read
-//! `enq`. Every ticket below `e` had been handed to a consumer by then (`deq` only grows), so each
-//! value at those slots is already popped or belongs to a pop that began before `t`; such a pop
-//! can be linearized before `t`, and its push (which claimed its ticket before `t`) too. Every
-//! ticket at or above `e` is claimed after `t`, so its push can be linearized after `t`. Segments
-//! before `head` were left only after all their tickets went to consumers, and `next == null`
-//! (read after `t`, and links only go from null to non-null) says no segment follows. So the
-//! queue is empty at `t`.
-//!
-//! # Batches
-//!
-//! `push_batch` claims up to a segment's worth of tickets with one `fetch_add(k)` and fills them
-//! in order; if a slot turns out poisoned, the rest of its claimed range is left for consumers to
-//! poison and the remaining values are pushed again at fresh tickets, in order, so a batch never
-//! reorders its own values. `pop_batch` claims up to `k` tickets that the snapshot shows as
-//! claimed by producers, again with one `fetch_add(k)`.
+//! The consumer read `head` position `p`, then (after a `SeqCst` fence) read `tail` at `p` as
+//! well. `head <= tail` always holds (a consumer claims only positions the tail has passed), and
+//! both only grow, so at the moment of the `tail` read both were at `p`: every value pushed
+//! before then had been claimed by a consumer. `HAS_NEXT` is set only after a consumer saw the
+//! tail in a later lap, and cleared at each switch, so a skipped check never skips a `None`.
 //!
 //! # Slot states
 //!
-//! Each slot has a one-byte state; the two bits are set once each, in either order:
+//! | bits | set by | meaning |
+//! |---|---|---|
+//! | `WRITTEN` | producer | the value is written (release) |
+//! | `TAKEN` | consumer, after its grace period | the consumer gave up on the value; if `WRITTEN` was not already set, the producer takes it back |
+//! | `NO_VALUE` | producer | a batch claimed the slot but had no value for it |
+//! | `READ` | the finisher | nobody will touch the slot again |
+//! | `DESTROY` | the retirement walk | the slot's finisher continues the walk |
 //!
-//! | state             | `WRITTEN` | `TAKEN` | meaning                                              |
-//! |-------------------|:---------:|:-------:|------------------------------------------------------|
-//! | empty             | 0         | 0       | no value; its producer (if any) is still writing     |
-//! | full              | 1         | 0       | holds a published value                              |
-//! | poisoned          | 0         | 1       | a consumer came first; the producer keeps its value  |
-//! | consumed          | 1         | 1       | the value was moved out by its consumer              |
-//!
-//! Exactly one of the producer (on `poisoned`) and the consumer (on `consumed`) ends up owning a
-//! written value, decided by which of the two bit-setting read-modify-writes came second (each
-//! bit is set by one thread, once, so they are `fetch_add`s: one `lock xadd` on x86, where a
-//! `fetch_or` whose result is used is a compare-exchange loop). A consumer that already sees
-//! `WRITTEN` skips its read-modify-write (release builds): the producer's came first and
-//! found no `TAKEN`, so the value is the consumer's, and the slot stays `full` in its bits while
-//! `deq` (past its ticket) says it is consumed. `Drop` drops the values of the slots whose
-//! tickets no consumer holds, so only values still in the queue.
+//! Every bit is set once, by one thread, so the read-modify-writes are `fetch_add`s (one
+//! `lock xadd` on x86; a `fetch_or` whose result is used compiles to a compare-exchange loop).
 //!
 //! # Recycling
 //!
-//! A drained segment is not freed: `RawQueue::recycle` defers (through the counted
+//! A retired segment is not freed: `RawQueue::recycle` defers (through the counted
 //! `freeway_epoch::defer_unchecked`) a closure that parks it in the queue's spare pool, a
 //! bounded Treiber stack of up to [`POOL_SLOTS`] segments shared by an `Arc` between the queue
-//! and these closures (they may run after the queue is dropped). A new segment is popped from
-//! the pool when there is one, reset (counters, `next`, `id`, every slot state) and linked like
-//! a fresh one, so a queue in steady state allocates no segments. The pool's size covers the
-//! epoch's batching: deferred functions run a bag (64) at a time, so segments come back in
-//! bursts.
+//! and these closures (they may run after the queue is dropped). A switch that links a new
+//! segment pops a spare when there is one and resets it, so a queue in steady state allocates
+//! no segments.
 //!
 //! # Progress
 //!
-//! Lock-free: a thread retries only when another operation completed or claimed a ticket. Pops
-//! and pushes never wait for one another beyond the consumer's bounded grace period (a fixed
-//! number of re-reads, whatever the producer does). Reclamation is by epochs, so a
-//! thread stalled while pinned delays the freeing of old segments (never their correctness).
+//! Lock-free: a compare-exchange fails only because another thread's succeeded, and no thread
+//! waits for another beyond the consumer's bounded grace period. Reclamation is by epochs, so a
+//! thread stalled while pinned (only inside a switch) delays the reuse of old segments, never
+//! their correctness.
 
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
@@ -116,21 +117,72 @@ use freeway_epoch::{
 };
 
 /// Slots per segment: small under loom so that models cross segment boundaries.
-pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 256 };
+pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 63 };
 
-/// Spare segments a queue keeps for reuse (about 4.4 KiB each for a `u64`). Retired segments
-/// come back in bursts, a whole epoch bag (64 deferred functions) at a time, so fewer spares
-/// than that would not cover the gap and steady state would keep allocating.
-const POOL_SLOTS: usize = if cfg!(loom) { 1 } else { 64 };
+/// Positions per lap: the slots, plus the offset that means "switching to the next segment".
+const LAP: usize = SEGMENT_SLOTS + 1;
 
-/// How many times a consumer re-reads an empty slot before poisoning it (none under loom, where
-/// it would only multiply the interleavings).
+/// Indices hold `position << SHIFT`; the bit below is a flag.
+const SHIFT: usize = 1;
+
+/// In `head.index`: a consumer saw the tail in a later lap, so every slot left in this lap has
+/// a producer and `pop` may skip the emptiness check until the next switch.
+const HAS_NEXT: usize = 1;
+
+/// Spare segments a queue keeps for reuse (1 KiB each for a `u64`). Retired segments come
+/// back in bursts, a whole epoch bag (64 deferred functions) at a time and two epochs after
+/// their retirement, so a few bags' worth are in flight at any time; with 64 spares a
+/// single-threaded churn still allocated 154 segments per 1 000 (`tests/recycle.rs`).
+///
+/// None in sanitizer and fuzzing builds (`--cfg freeway_asan`, cargo-fuzz's `fuzzing`): every
+/// retired segment is freed, so AddressSanitizer sees a use after the grace period.
+const POOL_SLOTS: usize = if cfg!(loom) {
+    1
+} else if cfg!(any(fuzzing, freeway_asan)) {
+    0
+} else {
+    256
+};
+
+/// How many times a consumer re-reads an unpublished slot before poisoning it (none under loom,
+/// where it would only multiply the interleavings).
 const PATIENCE: usize = if cfg!(loom) { 0 } else { 32 };
 
 /// Set by the producer once the slot's value is written.
 const WRITTEN: u8 = 1;
-/// Set by the consumer that holds the slot's ticket.
+/// Set by the consumer that gives up waiting for the value.
 const TAKEN: u8 = 2;
+/// Set by a producer that claimed the slot in a batch and has no value for it.
+const NO_VALUE: u8 = 4;
+/// Set by the slot's finisher: nobody touches the slot again.
+const READ: u8 = 8;
+/// Set by the retirement walk on a slot not yet finished: its finisher continues the walk.
+const DESTROY: u8 = 16;
+
+/// The position an index holds.
+#[inline]
+fn position(index: usize) -> usize {
+    index >> SHIFT
+}
+
+/// The number of slots before `position` (the offset `SEGMENT_SLOTS` counts as a full lap).
+#[inline]
+fn slots_before(position: usize) -> usize {
+    (position / LAP) * SEGMENT_SLOTS + (position % LAP).min(SEGMENT_SLOTS)
+}
+
+/// Waits after a lost compare-exchange, longer after each loss, so that the winner runs on.
+#[inline]
+fn back_off(step: &mut u32) {
+    if cfg!(loom) {
+        spin_loop();
+        return;
+    }
+    for _ in 0..1u32 << (*step).min(6) {
+        spin_loop();
+    }
+    *step += 1;
+}
 
 struct Slot<T> {
     /// The state bits of the table in the module docs.
@@ -139,61 +191,43 @@ struct Slot<T> {
 }
 
 impl<T> Slot<T> {
-    fn new(state: u8) -> Self {
+    fn new() -> Self {
         Self {
-            state: AtomicU8::new(state),
+            state: AtomicU8::new(0),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
 }
 
 struct Segment<T> {
-    /// Producer tickets handed out (may run past `SEGMENT_SLOTS`).
-    enq: CachePadded<AtomicUsize>,
-    /// Consumer tickets handed out (may run past `SEGMENT_SLOTS`).
-    deq: CachePadded<AtomicUsize>,
-    /// The following segment, null while this is the last one.
+    /// The following segment, null until a switch links it.
     next: Atomic<Segment<T>>,
-    /// Position of this segment in the list since the queue was created (for `len`).
-    id: usize,
+    /// The lap this segment serves (written before the segment is published, then read-only).
+    lap: usize,
     slots: [Slot<T>; SEGMENT_SLOTS],
 }
 
 impl<T> Segment<T> {
-    /// A segment whose first `claimed` tickets are already handed out, taken from `pool` if it
-    /// has a spare and allocated otherwise; if `first` is given it is written into slot 0 as a
-    /// published value (`claimed` must then be at least 1).
+    /// A segment for lap `lap`, taken from `pool` if it has a spare and allocated otherwise.
     ///
     /// Built in place on the heap: a segment of a large `T` would not fit on the stack.
     #[cold]
-    fn alloc(
-        id: usize,
-        claimed: usize,
-        first: Option<T>,
-        pool: Option<&Pool<T>>,
-        guard: &Guard,
-    ) -> Owned<Self> {
+    fn alloc(lap: usize, pool: Option<&Pool<T>>, guard: &Guard) -> Owned<Self> {
         if let Some(p) = pool.and_then(|pool| pool.take(guard)) {
             // SAFETY: 1. `take` hands the spare to us alone: it went through a grace period
             // after its retirement, so no thread can still read it as a queue segment, and
             // the only other accesses (stale pool pops) are atomic loads of `next`. 2. Every
             // value was moved out before its retirement, so its cells are logically
             // uninitialised and overwriting them leaks nothing. 3. The resets are atomic stores
-            // (or raw writes to `id` and the cells, which nobody else touches); they are
-            // published with the segment by the Release CAS that links it, as for a fresh one.
-            // 4. `p` came from `Box::into_raw`, so `Owned::from_raw` takes it back once.
+            // (or a raw write to `lap`, which nobody else reads now); they are published with
+            // the segment by the Release CAS that links it, as for a fresh one. 4. `p` came
+            // from `Box::into_raw`, so `Owned::from_raw` takes it back once.
             unsafe {
-                (*p).enq.store(claimed, Relaxed);
-                (*p).deq.store(0, Relaxed);
                 (*p).next.store(Shared::null(), Relaxed);
-                (&raw mut (*p).id).write(id);
+                (&raw mut (*p).lap).write(lap);
                 let slots = (&raw const (*p).slots).cast::<Slot<T>>();
                 for i in 0..SEGMENT_SLOTS {
                     (*slots.add(i)).state.store(0, Relaxed);
-                }
-                if let Some(v) = first {
-                    (*slots).value.with_mut(|c| (*c).write(v));
-                    (*slots).state.store(WRITTEN, Relaxed);
                 }
                 return Owned::from_raw(p);
             }
@@ -205,101 +239,51 @@ impl<T> Segment<T> {
         // 2. `MaybeUninit<T>` needs no initialisation, so a `Slot` is fully initialised by
         // `Slot::new`.
         unsafe {
-            (&raw mut (*p).enq).write(CachePadded::new(AtomicUsize::new(claimed)));
-            (&raw mut (*p).deq).write(CachePadded::new(AtomicUsize::new(0)));
             (&raw mut (*p).next).write(Atomic::null());
-            (&raw mut (*p).id).write(id);
+            (&raw mut (*p).lap).write(lap);
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
-                let state = if i == 0 && first.is_some() {
-                    WRITTEN
-                } else {
-                    0
-                };
-                slots.add(i).write(Slot::new(state));
-            }
-            if let Some(v) = first {
-                (*slots).value.with_mut(|c| (*c).write(v));
+                slots.add(i).write(Slot::new());
             }
             Owned::from(b.assume_init())
         }
     }
+}
 
-    /// Writes `value` into slot `i` and publishes it; gives the value back if a consumer has
-    /// poisoned the slot.
-    ///
-    /// # Safety
-    ///
-    /// - `i < SEGMENT_SLOTS` and the caller holds producer ticket `i` of this segment (so no
-    ///   other thread writes the cell, and no consumer reads it before `WRITTEN` is set).
-    #[inline]
-    unsafe fn publish(&self, i: usize, value: T) -> Result<(), T> {
-        // SAFETY: `i` is in bounds by the caller's contract.
-        let slot = unsafe { self.slots.get_unchecked(i) };
-        // SAFETY: only the holder of ticket `i` writes this cell, and consumers read it only
-        // after seeing `WRITTEN`, which is set below.
-        slot.value.with_mut(|c| unsafe { (*c).write(value) });
-        // `fetch_add` sets the bit as `fetch_or` would (only the ticket holder sets `WRITTEN`,
-        // once), and compiles to one `lock xadd` on x86 where a `fetch_or` whose result is
-        // used becomes a compare-exchange loop.
-        // Release: pairs with the Acquire loads and `fetch_add` in `take`, so the consumer
-        // that sees `WRITTEN` also sees the value written above.
-        let prev = slot.state.fetch_add(WRITTEN, Release);
-        if prev & TAKEN == 0 {
-            Ok(())
-        } else {
-            // SAFETY: the slot was poisoned before our bit landed, so its consumer will never
-            // read the cell: the value we wrote is still ours, and we move it out once.
-            Err(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
+/// One end of the queue: the position counter and the segment it points into.
+struct End<T> {
+    /// `position << SHIFT`, plus `HAS_NEXT` at the head (see the module docs).
+    index: AtomicUsize,
+    /// The segment of the index's lap (or, during a switch, already the next one).
+    seg: Atomic<Segment<T>>,
+}
+
+impl<T> End<T> {
+    #[cfg(not(loom))]
+    const fn new() -> Self {
+        Self {
+            index: AtomicUsize::new(0),
+            seg: Atomic::null(),
         }
     }
 
-    /// Claims slot `i` for its consumer: returns its value if published, or poisons it.
-    ///
-    /// # Safety
-    ///
-    /// - `i < SEGMENT_SLOTS` and the caller holds consumer ticket `i` of this segment (or has
-    ///   `&mut` access to the queue, in which case the ticket is implied), and calls this once
-    ///   per ticket.
+    #[cfg(loom)]
+    fn new() -> Self {
+        Self {
+            index: AtomicUsize::new(0),
+            seg: Atomic::null(),
+        }
+    }
+
+    /// The segment pointer, as a raw pointer (null before the first push).
     #[inline]
-    unsafe fn take(&self, i: usize) -> Option<T> {
-        // SAFETY: `i` is in bounds by the caller's contract.
-        let slot = unsafe { self.slots.get_unchecked(i) };
-        // A producer between its ticket and its `WRITTEN` bit is usually a few instructions
-        // from done: give it a short, bounded grace period before poisoning its slot (which
-        // would cost it a retry). Bounded, so a preempted producer still never blocks us.
-        //
-        // Acquire (these loads): pair with the Release `fetch_or` in `publish` (or with the
-        // publication of a pre-filled or reset segment by the CAS that links it), so a value
-        // seen as `WRITTEN` is visible.
-        let mut state = slot.state.load(Acquire);
-        let mut patience = PATIENCE;
-        while state & WRITTEN == 0 && patience > 0 {
-            spin_loop();
-            patience -= 1;
-            state = slot.state.load(Acquire);
-        }
-        if state & WRITTEN == 0 {
-            // Out of patience: poison the slot, unless `WRITTEN` lands first.
-            // `fetch_add` for `fetch_or`, as in `publish`: only the ticket holder sets `TAKEN`.
-            // Acquire: as the loads above.
-            state = slot.state.fetch_add(TAKEN, Acquire);
-        } else {
-            // The common case needs no read-modify-write: the producer's `fetch_add` has
-            // already run and (as only we set `TAKEN`) found the slot unpoisoned, so it has let
-            // go of the value. Debug builds still mark the slot to catch a reused ticket.
-            debug_assert!(
-                slot.state.fetch_or(TAKEN, Relaxed) & TAKEN == 0,
-                "a ticket was used twice"
-            );
-        }
-        if state & WRITTEN != 0 {
-            // SAFETY: `WRITTEN` was set before any `TAKEN` of ours, so the producer has let go
-            // of the value; the ticket is ours alone, so we move it out exactly once.
-            Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
-        } else {
-            None
-        }
+    fn seg_ptr(&self) -> *const Segment<T> {
+        // SAFETY: the pointer is only loaded here, not dereferenced; callers dereference it
+        // only under the rules of the module docs (a claim in it, or a pin).
+        let guard = unsafe { unprotected() };
+        // Acquire: pairs with the Release CASes that install a segment (`init`, `switch`),
+        // so its initialisation (reset slot states, `lap`, `next`) is visible.
+        self.seg.load(Acquire, guard).as_raw()
     }
 }
 
@@ -410,8 +394,8 @@ impl<T> Drop for Pool<T> {
 
 /// The unbounded MPMC queue's shared state.
 pub(crate) struct RawQueue<T> {
-    head: CachePadded<Atomic<Segment<T>>>,
-    tail: CachePadded<Atomic<Segment<T>>>,
+    head: CachePadded<End<T>>,
+    tail: CachePadded<End<T>>,
     /// The spare segments, from `Arc::into_raw` (the queue's reference); null until the first
     /// push installs it (before the first segment).
     pool: AtomicPtr<Pool<T>>,
@@ -426,13 +410,32 @@ unsafe impl<T: Send> Send for RawQueue<T> {}
 // SAFETY: as for `Send`: shared access only moves owned values between threads.
 unsafe impl<T: Send> Sync for RawQueue<T> {}
 
+/// Slots a producer claimed in a batch and has not filled yet: dropping it abandons them (a
+/// short iterator, a poisoned slot that ends the run, or a panic from the iterator).
+struct Claimed<'a, T> {
+    queue: &'a RawQueue<T>,
+    seg: *const Segment<T>,
+    next: usize,
+    end: usize,
+}
+
+impl<T> Drop for Claimed<'_, T> {
+    fn drop(&mut self) {
+        for i in self.next..self.end {
+            // SAFETY: slots `next..end` of `seg` are claimed by this producer and were neither
+            // published nor abandoned yet; each is abandoned once.
+            unsafe { self.queue.abandon(self.seg, i) };
+        }
+    }
+}
+
 impl<T> RawQueue<T> {
     /// An empty queue; allocates nothing.
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
         Self {
-            head: CachePadded::new(Atomic::null()),
-            tail: CachePadded::new(Atomic::null()),
+            head: CachePadded::new(End::new()),
+            tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             _owns: PhantomData,
         }
@@ -442,44 +445,33 @@ impl<T> RawQueue<T> {
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         Self {
-            head: CachePadded::new(Atomic::null()),
-            tail: CachePadded::new(Atomic::null()),
+            head: CachePadded::new(End::new()),
+            tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             _owns: PhantomData,
         }
     }
 
-    /// The tail segment, installing the first segment if there is none yet.
-    #[inline]
-    fn tail<'g>(&self, guard: &'g Guard) -> Shared<'g, Segment<T>> {
-        // Acquire: pairs with the Release CASes that install a tail (`init`, `append`,
-        // `advance_head`), so the segment's initialisation is visible.
-        let tail = self.tail.load(Acquire, guard);
-        if tail.is_null() {
-            self.init(guard)
-        } else {
-            tail
-        }
-    }
-
-    /// Installs the first segment: `head` first, then `tail` from `head`.
+    /// Installs the first segment: `head.seg` first, then `tail.seg` from it.
     ///
-    /// `head` cannot move while `tail` is null (moving it needs a `next` link, which needs a
-    /// producer that has seen a non-null `tail`), so whichever thread sets `tail` from null sets
-    /// it to the current `head`, and `tail` is never behind `head`.
+    /// `head.seg` cannot move while `tail.seg` is null (a switch needs every slot of the lap
+    /// claimed by producers, who need `tail.seg`), so whichever thread sets `tail.seg` sets it
+    /// to the lap-0 segment, and a consumer that sees a claimed position also sees `head.seg`.
     #[cold]
-    fn init<'g>(&self, guard: &'g Guard) -> Shared<'g, Segment<T>> {
+    fn init(&self) {
+        let guard = &pin();
         // Before any segment exists, so that every thread that reaches a segment (through the
-        // Release/Acquire chain on `head`, `tail` and `next`) also sees the pool.
+        // Release/Acquire chain on the ends and `next`) also sees the pool.
         self.install_pool();
         // Acquire: pairs with the Release CAS below made by another thread.
-        let mut head = self.head.load(Acquire, guard);
+        let mut head = self.head.seg.load(Acquire, guard);
         if head.is_null() {
-            let new = Segment::alloc(0, 0, None, self.pool(), guard);
+            let new = Segment::alloc(0, self.pool(), guard);
             // Release: publishes the new segment's initialisation to the Acquire loads of
-            // `head`; Acquire on failure: pairs with the winner's Release.
+            // `head.seg`; Acquire on failure: pairs with the winner's Release.
             head = match self
                 .head
+                .seg
                 .compare_exchange(Shared::null(), new, AcqRel, Acquire, guard)
             {
                 Ok(h) => h,
@@ -491,15 +483,12 @@ impl<T> RawQueue<T> {
                 }
             };
         }
-        // Release: publishes the segment to the Acquire loads of `tail`; Acquire on failure:
-        // pairs with the winner's Release.
-        match self
+        // Release: publishes the segment to the Acquire loads of `tail.seg`. Failure (another
+        // thread installed the same segment) needs no ordering.
+        let _ = self
             .tail
-            .compare_exchange(Shared::null(), head, AcqRel, Acquire, guard)
-        {
-            Ok(_) => head,
-            Err(e) => e.current,
-        }
+            .seg
+            .compare_exchange(Shared::null(), head, Release, Relaxed, guard);
     }
 
     /// The spare pool; `None` only before the first segment exists.
@@ -538,9 +527,9 @@ impl<T> RawQueue<T> {
     ///
     /// # Safety
     ///
-    /// - `seg` is non-null, came from an `Owned`, and is unreachable for threads that pin after
-    ///   this call.
-    /// - No value is left in it once every thread pinned now has unpinned.
+    /// - `seg` is non-null, came from an `Owned`, and is unreachable for threads that pin later
+    ///   (neither end points to it, and no claim in it is unfinished).
+    /// - No value is left in it.
     /// - It is handed over (retired, recycled or freed) once.
     unsafe fn recycle(&self, guard: &Guard, seg: Shared<'_, Segment<T>>) {
         // Acquire: pairs with the Release CAS in `install_pool`.
@@ -571,242 +560,398 @@ impl<T> RawQueue<T> {
         unsafe { defer_unchecked(guard, park) };
     }
 
-    /// Appends `value` to the queue.
+    /// Claims up to `want` (at least 1) consecutive slots for a producer, never across a
+    /// segment end: the segment, the first slot's offset and the number claimed.
     #[inline]
-    pub(crate) fn push(&self, mut value: T) {
-        let guard = &pin();
+    fn claim_back(&self, want: usize) -> (*const Segment<T>, usize, usize) {
+        let mut step = 0;
+        // Acquire: pairs with the index CAS of the switch that entered this lap (SeqCst, so
+        // also a release), which follows its store of the lap's segment: the segment loaded
+        // after it is this lap's or a later one's, never an earlier one's.
+        let mut t = self.tail.index.load(Acquire);
         loop {
-            let tail = self.tail(guard);
-            // SAFETY: `tail` is non-null and we are pinned; segments are retired only after both
-            // `head` and `tail` have moved past them, so it is live while our guard is.
-            let seg = unsafe { tail.deref() };
-            // SeqCst: the ticket counters, `next` and the emptiness check of `pop` share one
-            // total order (see "Why `pop` returning `None` is linearizable").
-            let i = seg.enq.fetch_add(1, SeqCst);
-            let r = if i < SEGMENT_SLOTS {
-                // SAFETY: ticket `i` is ours and in bounds.
-                unsafe { seg.publish(i, value) }
-            } else {
-                self.append_value(tail, seg, value, guard)
-            };
-            match r {
-                Ok(()) => return,
-                Err(v) => value = v,
+            let off = position(t) % LAP;
+            if off == SEGMENT_SLOTS {
+                self.switch(&self.tail, t);
+                // Acquire: as above.
+                t = self.tail.index.load(Acquire);
+                continue;
+            }
+            let seg = self.tail.seg_ptr();
+            if seg.is_null() {
+                self.init();
+                continue;
+            }
+            let k = want.min(SEGMENT_SLOTS - off);
+            let new = t + (k << SHIFT);
+            // SeqCst: the claims at both ends and the emptiness check's loads share one total
+            // order (see "Why `pop` returning `None` is linearizable"). Acquire on failure: the
+            // value read is used as the load at the top of the function.
+            match self
+                .tail
+                .index
+                .compare_exchange_weak(t, new, SeqCst, Acquire)
+            {
+                Ok(_) => {
+                    if off + k == SEGMENT_SLOTS {
+                        // Our claim took the lap's last slot: switch at once rather than leave
+                        // it to the next producer.
+                        self.switch(&self.tail, new);
+                    }
+                    // The index did not move between our loads and the claim, so `seg` is the
+                    // segment of this lap (a later one only after the index passed the lap).
+                    return (seg, off, k);
+                }
+                Err(current) => {
+                    // Retry with the value the failed claim read, *after* backing off, not a
+                    // fresh one: while another thread keeps claiming, the retry keeps failing
+                    // and the back-off keeps growing, so the winner runs a burst on warm lines
+                    // instead of the two interleaving claim by claim (docs/queue.md).
+                    t = current;
+                    back_off(&mut step);
+                }
             }
         }
     }
 
-    /// `push`, but runs `stall` between taking a producer ticket and publishing into it: a
-    /// stand-in for a producer preempted at the worst moment, used by the loom model of the
-    /// progress claim. (If the ticket is past the segment end, `stall` runs before the append.)
-    #[cfg(loom)]
-    pub(crate) fn push_with_stall(&self, mut value: T, stall: impl FnOnce()) {
-        let mut stall = Some(stall);
-        let guard = &pin();
+    /// Claims up to `want` (at least 1) consecutive published-or-claimed slots for a consumer,
+    /// never across a segment end; `None` if the queue is empty.
+    #[inline]
+    fn claim_front(&self, want: usize) -> Option<(*const Segment<T>, usize, usize)> {
+        let mut step = 0;
+        // SeqCst: in the emptiness check's total order (module docs); as an acquire, as in
+        // `claim_back`.
+        let mut h = self.head.index.load(SeqCst);
         loop {
-            let tail = self.tail(guard);
-            // SAFETY: as in `push`.
-            let seg = unsafe { tail.deref() };
-            // SeqCst: as in `push`.
-            let i = seg.enq.fetch_add(1, SeqCst);
-            if let Some(f) = stall.take() {
-                f();
+            let pos = position(h);
+            let off = pos % LAP;
+            if off == SEGMENT_SLOTS {
+                self.switch(&self.head, h);
+                // SeqCst: as above.
+                h = self.head.index.load(SeqCst);
+                continue;
             }
-            let r = if i < SEGMENT_SLOTS {
-                // SAFETY: ticket `i` is ours and in bounds.
-                unsafe { seg.publish(i, value) }
-            } else {
-                self.append_value(tail, seg, value, guard)
-            };
-            match r {
-                Ok(()) => return,
-                Err(v) => value = v,
+            let mut k = want.min(SEGMENT_SLOTS - off);
+            let mut flags = h & HAS_NEXT;
+            if flags == 0 {
+                // SeqCst: the emptiness check (module docs); as an acquire it pairs with the
+                // producers' claims, so that a claimed position implies a visible `head.seg`.
+                let t = position(self.tail.index.load(SeqCst));
+                if t <= pos {
+                    return None;
+                }
+                if t / LAP > pos / LAP {
+                    flags = HAS_NEXT;
+                } else {
+                    k = k.min(t - pos);
+                }
             }
-        }
-    }
-
-    /// `seg` (loaded from `tail`) is full: link a new segment holding `value` in slot 0, or
-    /// follow the successor someone else linked (and give `value` back for another try).
-    #[cold]
-    fn append_value<'g>(
-        &self,
-        tail: Shared<'g, Segment<T>>,
-        seg: &Segment<T>,
-        value: T,
-        guard: &'g Guard,
-    ) -> Result<(), T> {
-        // SeqCst: in the emptiness check's total order; as an acquire it pairs with the `next`
-        // CAS below made by another thread, so the segment's initialisation is visible.
-        let next = seg.next.load(SeqCst, guard);
-        if !next.is_null() {
-            self.help_tail(tail, next, guard);
-            return Err(value);
-        }
-        let new = Segment::alloc(seg.id + 1, 1, Some(value), self.pool(), guard);
-        // SeqCst: links the segment in the emptiness check's total order; as a release it
-        // publishes the segment, slot 0's value included, to every thread that reaches it.
-        match seg
-            .next
-            .compare_exchange(Shared::null(), new, SeqCst, SeqCst, guard)
-        {
-            Ok(new) => {
-                self.help_tail(tail, new, guard);
-                Ok(())
+            let seg = self.head.seg_ptr();
+            if seg.is_null() {
+                // Unreachable: a producer claimed a position, so `init` had set `head.seg`.
+                debug_assert!(false, "a claimed position without a head segment");
+                spin_loop();
+                continue;
             }
-            Err(e) => {
-                // SAFETY: the segment was never shared and slot 0 holds the value written by
-                // `alloc`; we take it back once (consumer ticket 0 of a private segment), and the
-                // segment is then freed without dropping slot contents.
-                let v = unsafe { e.new.take(0) }.expect("slot 0 was pre-filled");
-                // SAFETY: never linked, and its one value was just taken back out; it may be a
-                // spare that a stale `Pool::take` still reads, hence the grace period.
-                unsafe { self.recycle(guard, e.new.into_shared(guard)) };
-                self.help_tail(tail, e.current, guard);
-                Err(v)
+            let new = ((pos + k) << SHIFT) | flags;
+            // SeqCst: as in `claim_back`, on failure too: the value read stands for the load
+            // at the top of the function, in the emptiness check's order.
+            match self
+                .head
+                .index
+                .compare_exchange_weak(h, new, SeqCst, SeqCst)
+            {
+                Ok(_) => {
+                    if off + k == SEGMENT_SLOTS {
+                        self.switch(&self.head, new);
+                    }
+                    return Some((seg, off, k));
+                }
+                Err(current) => {
+                    // As in `claim_back`: retry with the value read, after backing off.
+                    h = current;
+                    back_off(&mut step);
+                }
             }
         }
     }
 
-    /// `seg` (loaded from `tail`) is full: link a new segment whose first `claim` producer
-    /// tickets belong to the caller and return it, or follow the successor someone else linked
-    /// (`None`: try again).
+    /// Moves `end`, whose index was seen at `t` (the switch offset of some lap), to the next
+    /// lap's segment, linking that segment first if nobody has. Every step is a
+    /// compare-exchange that only one thread wins, so any thread can help.
     #[cold]
-    fn append_claim<'g>(
-        &self,
-        tail: Shared<'g, Segment<T>>,
-        seg: &Segment<T>,
-        claim: usize,
-        guard: &'g Guard,
-    ) -> Option<Shared<'g, Segment<T>>> {
-        // SeqCst: as in `append_value`.
-        let next = seg.next.load(SeqCst, guard);
-        if !next.is_null() {
-            self.help_tail(tail, next, guard);
-            return None;
+    fn switch(&self, end: &End<T>, t: usize) {
+        let guard = &pin();
+        self.switch_pinned(end, t, guard);
+    }
+
+    /// `switch` under the caller's pin.
+    fn switch_pinned(&self, end: &End<T>, t: usize, guard: &Guard) {
+        let lap = position(t) / LAP;
+        // Acquire: pairs with the Release CASes that install a segment (`init`, below).
+        let seg = end.seg.load(Acquire, guard);
+        // SAFETY: non-null (the index reached a switch offset, so a lap was claimed into a
+        // segment); and a segment is retired only after both ends have switched past it
+        // (`retire_from`), so one that `end` pointed to after we pinned stays allocated until
+        // our guard drops. Only `lap` and `next` are read, never a slot.
+        let s = unsafe { seg.deref() };
+        if s.lap == lap {
+            let next = self.next_of(s, guard);
+            // Release: publishes `next`'s initialisation to the Acquire loads of `end.seg`.
+            // Failure: another helper moved it; nothing is read.
+            let _ = end.seg.compare_exchange(seg, next, Release, Relaxed, guard);
         }
-        let new = Segment::alloc(seg.id + 1, claim, None, self.pool(), guard);
-        // SeqCst: as in `append_value`.
-        match seg
-            .next
-            .compare_exchange(Shared::null(), new, SeqCst, SeqCst, guard)
-        {
-            Ok(new) => {
-                self.help_tail(tail, new, guard);
-                Some(new)
+        // The next lap, offset 0, `HAS_NEXT` clear. Only after `end.seg` has moved (by us or
+        // by the helper whose CAS beat ours), so a claim in the new lap finds its segment.
+        // SeqCst: in the index's total order; as a release it publishes the `seg` store above.
+        // Failure: the switch is done already (positions never repeat).
+        let _ = end
+            .index
+            .compare_exchange(t, ((lap + 1) * LAP) << SHIFT, SeqCst, Relaxed);
+    }
+
+    /// Makes sure `end` has switched past lap `lap`, every slot of which both ends have claimed.
+    fn switch_past(&self, end: &End<T>, lap: usize, guard: &Guard) {
+        loop {
+            // SeqCst: as in `claim_front`.
+            let t = end.index.load(SeqCst);
+            if position(t) / LAP > lap {
+                return;
             }
+            debug_assert_eq!(
+                position(t) % LAP,
+                SEGMENT_SLOTS,
+                "lap {lap} not fully claimed"
+            );
+            self.switch_pinned(end, t, guard);
+        }
+    }
+
+    /// The segment after `s`, linking a new one (from the pool, or fresh) if there is none.
+    fn next_of<'g>(&self, s: &Segment<T>, guard: &'g Guard) -> Shared<'g, Segment<T>> {
+        // Acquire: pairs with the Release CAS below made by another thread.
+        let next = s.next.load(Acquire, guard);
+        if !next.is_null() {
+            return next;
+        }
+        let new = Segment::alloc(s.lap + 1, self.pool(), guard);
+        // Release: publishes the segment's initialisation (or reset) to the Acquire loads of
+        // `next` and, through the switch, of the ends; Acquire on failure: pairs with the
+        // winner's Release.
+        match s
+            .next
+            .compare_exchange(Shared::null(), new, AcqRel, Acquire, guard)
+        {
+            Ok(n) => n,
             Err(e) => {
                 // SAFETY: never linked and holds no value; it may be a spare that a stale
                 // `Pool::take` still reads, hence the grace period.
                 unsafe { self.recycle(guard, e.new.into_shared(guard)) };
-                self.help_tail(tail, e.current, guard);
-                None
+                e.current
             }
         }
     }
 
-    /// Moves `tail` from `from` to its successor `to`, unless someone already has.
+    /// Writes `value` into slot `i` and publishes it; gives the value back if the consumer has
+    /// poisoned the slot (and then finishes the slot).
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, `i < SEGMENT_SLOTS`, and the caller holds the producer claim of slot
+    /// `i` of `seg`, unused so far (so the segment is alive, and nobody else writes the cell).
     #[inline]
-    fn help_tail<'g>(
-        &self,
-        from: Shared<'g, Segment<T>>,
-        to: Shared<'g, Segment<T>>,
-        guard: &'g Guard,
-    ) {
-        // Release: pairs with the Acquire load in `tail`, publishing `to`'s initialisation to
-        // producers that find it there. Failure needs no ordering: the value is not used.
-        let _ = self
-            .tail
-            .compare_exchange(from, to, Release, Relaxed, guard);
+    unsafe fn publish(&self, seg: *const Segment<T>, i: usize, value: T) -> Result<(), T> {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // SAFETY: only the producer holding the claim writes this cell, and its consumer reads
+        // it only after seeing `WRITTEN`, which is set below.
+        slot.value.with_mut(|c| unsafe { (*c).write(value) });
+        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take`, so the
+        // consumer that sees `WRITTEN` also sees the value written above.
+        let prev = slot.state.fetch_add(WRITTEN, Release);
+        if prev & TAKEN == 0 {
+            // The consumer will see `WRITTEN`, move the value out and finish the slot.
+            return Ok(());
+        }
+        // SAFETY: the slot was poisoned before our bit landed, so its consumer never reads
+        // the cell: the value we wrote is still ours, and we move it out once.
+        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
+        // SAFETY: the consumer is done (it poisoned the slot) and so are we: we finish it.
+        unsafe { self.finish(seg, i) };
+        Err(v)
     }
 
-    /// Moves `head` from the exhausted segment `from` to its successor `to`; the thread whose
-    /// CAS succeeds hands `from` to `recycle`.
-    fn advance_head<'g>(
-        &self,
-        from: Shared<'g, Segment<T>>,
-        to: Shared<'g, Segment<T>>,
-        guard: &'g Guard,
-    ) {
-        // `tail` must never point at a retired segment, and it is never behind `head`: if it
-        // is still at `from`, move it on first.
-        // Acquire: pairs with the Release CASes on `tail`.
-        if self.tail.load(Acquire, guard) == from {
-            self.help_tail(from, to, guard);
+    /// Gives up a producer claim without a value: the consumer finds `NO_VALUE` and moves on.
+    ///
+    /// # Safety
+    ///
+    /// As for [`publish`](Self::publish).
+    unsafe fn abandon(&self, seg: *const Segment<T>, i: usize) {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take` (nothing
+        // to publish but our being done with the slot, which `finish` relies on).
+        let prev = slot.state.fetch_add(NO_VALUE, Release);
+        if prev & TAKEN != 0 {
+            // SAFETY: the consumer came and went first: we are the slot's finisher.
+            unsafe { self.finish(seg, i) };
         }
-        // Release: pairs with the Acquire load of `head` in `pop`, publishing `to`'s
-        // initialisation. Failure needs no ordering: the caller reloads `head`.
-        if self
-            .head
-            .compare_exchange(from, to, Release, Relaxed, guard)
-            .is_ok()
-        {
-            // SAFETY: 1. `from` is unlinked: `head` and `tail` have both moved past it, and its
-            // predecessor was retired before it (threads that can still read the predecessor's
-            // `next` were pinned before that retirement, and so before this one). 2. Only the
-            // winner of this CAS hands it over, once. 3. Every value in it was moved out by its
-            // consumer or producer before the grace period ends (those are pinned meanwhile).
-            unsafe { self.recycle(guard, from) };
+    }
+
+    /// Takes the value of slot `i` for its consumer, or poisons the slot if its producer has
+    /// not published within the grace period. `None`: no value here, claim another slot.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, `i < SEGMENT_SLOTS`, and the caller holds the consumer claim of slot
+    /// `i` of `seg`, unused so far.
+    #[inline]
+    unsafe fn take(&self, seg: *const Segment<T>, i: usize) -> Option<T> {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // A producer between its claim and its `WRITTEN` bit is usually a few instructions
+        // from done: give it a short, bounded grace period before poisoning its slot (which
+        // would cost it a retry). Bounded, so a preempted producer still never blocks us.
+        //
+        // Acquire (these loads): pair with the Release `fetch_add`s of `publish` and `abandon`,
+        // so a value seen as `WRITTEN` is visible.
+        let mut state = slot.state.load(Acquire);
+        let mut patience = PATIENCE;
+        while state & (WRITTEN | NO_VALUE) == 0 && patience > 0 {
+            spin_loop();
+            patience -= 1;
+            state = slot.state.load(Acquire);
+        }
+        if state & (WRITTEN | NO_VALUE) == 0 {
+            // Out of patience: poison the slot, unless the producer's bit lands first.
+            // Acquire: as the loads above.
+            state = slot.state.fetch_add(TAKEN, Acquire);
+            if state & (WRITTEN | NO_VALUE) == 0 {
+                // Poisoned: the producer takes its value back and finishes the slot.
+                return None;
+            }
+        }
+        let v = if state & WRITTEN != 0 {
+            // SAFETY: `WRITTEN` was set before any `TAKEN` of ours, so the producer has let go
+            // of the value; the claim is ours alone, so we move it out exactly once.
+            Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
+        } else {
+            None
+        };
+        // SAFETY: the producer is done with the slot (its bit is set), and so are we.
+        unsafe { self.finish(seg, i) };
+        v
+    }
+
+    /// Marks slot `i` finished; the finisher of the last slot, or of a slot the retirement walk
+    /// stopped at, continues the walk.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, `i < SEGMENT_SLOTS`, the caller is the slot's finisher (both its
+    /// producer and its consumer are done with it, the other one before the caller), and it
+    /// touches neither the slot nor the segment afterwards.
+    #[inline]
+    unsafe fn finish(&self, seg: *const Segment<T>, i: usize) {
+        if i + 1 == SEGMENT_SLOTS {
+            // SAFETY: forwarded; the walk starts at the first slot.
+            unsafe { self.retire_from(seg, 0) };
+            return;
+        }
+        // SAFETY: the slot is unfinished until the `fetch_add` below, so `seg` is alive.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // Release: pairs with the walk's Acquire load or `fetch_add(DESTROY)`, so every access
+        // to the slot happens before the segment is retired. Acquire: pairs with the walk's
+        // Release `fetch_add(DESTROY)`, so our part of the walk follows its part.
+        if slot.state.fetch_add(READ, AcqRel) & DESTROY != 0 {
+            // SAFETY: the walk stopped at our slot and handed itself to us.
+            unsafe { self.retire_from(seg, i + 1) };
+        }
+    }
+
+    /// The retirement walk, from slot `start`: stops at the first slot not finished yet
+    /// (marking it `DESTROY` for its finisher); when every slot is finished, switches both ends
+    /// past the segment and retires it to the spare pool.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, the last slot and every slot before `start` are finished, and the
+    /// caller is the walk's only runner (it started it, or a slot's `DESTROY` handed it over).
+    #[cold]
+    unsafe fn retire_from(&self, seg: *const Segment<T>, start: usize) {
+        for i in start..SEGMENT_SLOTS - 1 {
+            // SAFETY: slot `i` is unfinished or we are the walk's runner with slot `i` not yet
+            // passed: either way the segment has not been retired.
+            let slot = unsafe { (*seg).slots.get_unchecked(i) };
+            // Acquire (load and `fetch_add`): pair with the finisher's Release `READ`, so its
+            // accesses to the slot happen before the retirement. Release (`fetch_add`): pairs
+            // with the finisher's Acquire, handing it the walk.
+            if slot.state.load(Acquire) & READ == 0
+                && slot.state.fetch_add(DESTROY, AcqRel) & READ == 0
+            {
+                // Handed over: the slot's finisher continues; we must not touch `seg` again.
+                return;
+            }
+        }
+        let guard = &pin();
+        // SAFETY: every slot is finished, and only the walk's runner gets here, once.
+        let lap = unsafe { (*seg).lap };
+        self.switch_past(&self.head, lap, guard);
+        self.switch_past(&self.tail, lap, guard);
+        // SAFETY: 1. Neither end points to `seg` any more and every claim in it is finished, so
+        // a thread that pins from now on cannot reach it; threads pinned now (switch helpers)
+        // are covered by the grace period. 2. Every value was moved out by its finisher. 3.
+        // Only the walk's runner gets here, once per segment.
+        unsafe { self.recycle(guard, Shared::from(seg)) };
+    }
+
+    /// Appends `value` to the queue.
+    #[inline]
+    pub(crate) fn push(&self, value: T) {
+        self.push_stalling(value, None::<fn()>);
+    }
+
+    /// `push`, but runs `stall` between claiming a slot and publishing into it: a stand-in for
+    /// a producer preempted at the worst moment, used by the loom model of the progress claim.
+    #[cfg(loom)]
+    pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
+        self.push_stalling(value, Some(stall));
+    }
+
+    #[inline]
+    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) {
+        loop {
+            let (seg, i, _) = self.claim_back(1);
+            if let Some(f) = stall.take() {
+                f();
+            }
+            // SAFETY: `claim_back` handed us the producer claim of slot `i` of `seg`.
+            match unsafe { self.publish(seg, i, value) } {
+                Ok(()) => return,
+                Err(v) => value = v,
+            }
         }
     }
 
     /// Removes the value at the front of the queue.
     #[inline]
     pub(crate) fn pop(&self) -> Option<T> {
-        let guard = &pin();
         loop {
-            let (seg, _) = self.claimable(1, guard)?;
-            // SeqCst: in the total order of the emptiness check (module docs).
-            let i = seg.deq.fetch_add(1, SeqCst);
-            if i < SEGMENT_SLOTS {
-                // SAFETY: consumer ticket `i` is ours and in bounds.
-                if let Some(v) = unsafe { seg.take(i) } {
-                    return Some(v);
-                }
+            let (seg, i, _) = self.claim_front(1)?;
+            // SAFETY: `claim_front` handed us the consumer claim of slot `i` of `seg`.
+            if let Some(v) = unsafe { self.take(seg, i) } {
+                return Some(v);
             }
         }
     }
 
-    /// The emptiness check: finds the first segment with a producer ticket no consumer has yet,
-    /// moving `head` past exhausted segments. `None` if the queue is empty (see the module docs
-    /// for why that verdict is linearizable); otherwise the segment and how many tickets (at
-    /// most `want`, at least 1) the snapshot shows as claimable.
-    #[inline]
-    fn claimable<'g>(&self, want: usize, guard: &'g Guard) -> Option<(&'g Segment<T>, usize)> {
-        loop {
-            // Acquire: pairs with the Release CASes on `head` (`init`, `advance_head`).
-            let head = self.head.load(Acquire, guard);
-            // SAFETY: pinned; `head` is retired only after it has moved past, so a segment
-            // loaded from it stays allocated while our guard lives. Null: nothing was ever
-            // pushed.
-            let seg = unsafe { head.as_ref() }?;
-            // SeqCst (this and the two loads below): the emptiness check's total order.
-            let d = seg.deq.load(SeqCst);
-            if d < SEGMENT_SLOTS {
-                let e = seg.enq.load(SeqCst).min(SEGMENT_SLOTS);
-                if d < e {
-                    return Some((seg, (e - d).min(want)));
-                }
-            }
-            let next = seg.next.load(SeqCst, guard);
-            if next.is_null() {
-                return None;
-            }
-            if d >= SEGMENT_SLOTS {
-                self.advance_head(head, next, guard);
-            }
-            // Otherwise `enq` has passed the end since we read it: look again.
-        }
-    }
-
-    /// Pushes every item of `items` in order, claiming up to a segment's worth of tickets with
-    /// each fetch-and-add.
+    /// Pushes every item of `items` in order, claiming up to a segment's worth of slots with
+    /// each compare-exchange.
     ///
     /// The lower bound of `items.size_hint()` sizes the claims: an iterator that yields fewer
-    /// items leaves the extra tickets for consumers to poison, one that yields more has the rest
-    /// pushed in later rounds, and one that panics leaves the queue consistent with the items
-    /// pushed so far.
+    /// items has the extra slots abandoned, one that yields more has the rest pushed in later
+    /// rounds, and one that panics leaves the queue consistent with the items pushed so far.
     pub(crate) fn push_batch<I: Iterator<Item = T>>(&self, mut items: I) {
-        let guard = &pin();
         // A value given back by a poisoned slot; it goes before the rest of `items`.
         let mut carry: Option<T> = None;
         loop {
@@ -823,34 +968,28 @@ impl<T> RawQueue<T> {
                 }
                 continue;
             }
-            let tail = self.tail(guard);
-            // SAFETY: as in `push`.
-            let seg = unsafe { tail.deref() };
-            // SeqCst: as in `push`.
-            let start = seg.enq.fetch_add(want, SeqCst);
-            let (seg, range) = if start < SEGMENT_SLOTS {
-                (seg, start..(start + want).min(SEGMENT_SLOTS))
-            } else {
-                match self.append_claim(tail, seg, want, guard) {
-                    // SAFETY: `append_claim` returns a non-null, linked segment; pinned.
-                    Some(new) => (unsafe { new.deref() }, 0..want),
-                    None => continue,
-                }
+            let (seg, off, k) = self.claim_back(want);
+            let mut claim = Claimed {
+                queue: self,
+                seg,
+                next: off,
+                end: off + k,
             };
-            for i in range {
+            while claim.next < claim.end {
                 let v = match carry.take() {
                     Some(v) => v,
+                    // Fewer items than claimed: `claim`'s drop abandons the rest.
                     None => match items.next() {
                         Some(v) => v,
-                        // Fewer items than claimed: consumers poison the tickets left.
                         None => return,
                     },
                 };
-                // SAFETY: every ticket in `range` was handed to us by the fetch-and-add above
-                // (or by `append_claim`), is in bounds, and is used once.
-                if let Err(v) = unsafe { seg.publish(i, v) } {
-                    // Poisoned: stop filling this range (the tickets left are poisoned by their
-                    // consumers) and push `v` and the rest at fresh tickets, keeping the order.
+                let i = claim.next;
+                claim.next += 1;
+                // SAFETY: slot `i` is claimed by us (above), in bounds, and used once.
+                if let Err(v) = unsafe { self.publish(seg, i, v) } {
+                    // Poisoned: the rest of the range is abandoned and `v` and the rest are
+                    // pushed at fresh slots, keeping the order.
                     carry = Some(v);
                     break;
                 }
@@ -859,26 +998,22 @@ impl<T> RawQueue<T> {
     }
 
     /// Moves up to `max` values from the front of the queue into `out`, claiming them with one
-    /// fetch-and-add (a segment boundary may cut the batch short). Returns how many it moved;
+    /// compare-exchange (a segment end may cut the batch short). Returns how many it moved;
     /// 0 only if the queue was empty.
     pub(crate) fn pop_batch(&self, out: &mut Vec<T>, max: usize) -> usize {
         if max == 0 {
             return 0;
         }
-        let guard = &pin();
         loop {
-            let (seg, k) = match self.claimable(max, guard) {
-                Some(c) => c,
-                None => return 0,
+            // Reserve before claiming: nothing may panic while we hold claims.
+            out.reserve(max.min(SEGMENT_SLOTS));
+            let Some((seg, off, k)) = self.claim_front(max) else {
+                return 0;
             };
-            // Reserve before claiming: nothing may panic while we hold tickets.
-            out.reserve(k);
-            // SeqCst: as in `pop`.
-            let start = seg.deq.fetch_add(k, SeqCst);
             let mut got = 0;
-            for i in start..(start + k).min(SEGMENT_SLOTS) {
-                // SAFETY: consumer ticket `i` is ours (claimed above), in bounds, used once.
-                if let Some(v) = unsafe { seg.take(i) } {
+            for i in off..off + k {
+                // SAFETY: the consumer claim of slot `i` is ours (above), in bounds, used once.
+                if let Some(v) = unsafe { self.take(seg, i) } {
                     out.push(v);
                     got += 1;
                 }
@@ -889,75 +1024,24 @@ impl<T> RawQueue<T> {
         }
     }
 
-    /// A snapshot of the number of values in the queue (tickets handed to producers minus
-    /// tickets handed to consumers, between `head` and `tail`). Exact when no operation is in
-    /// flight.
+    /// A snapshot of the number of values in the queue (slots claimed by producers minus slots
+    /// claimed by consumers). Exact when no operation is in flight.
     pub(crate) fn len(&self) -> usize {
-        let guard = &pin();
-        loop {
-            // Acquire (both): pair with the Release CASes on `head` and `tail`.
-            let head = self.head.load(Acquire, guard);
-            // SAFETY: pinned; see `claimable`.
-            let Some(h) = (unsafe { head.as_ref() }) else {
-                return 0;
-            };
-            // Relaxed (the counters): a statistic; the recheck of `head` below bounds it.
-            let deq = h.deq.load(Relaxed).min(SEGMENT_SLOTS);
-            let tail = self.tail.load(Acquire, guard);
-            // SAFETY: pinned; `tail` is retired only after moving past, and it is non-null once
-            // `head` is (tail may still be null for an instant during `init`).
-            let Some(t) = (unsafe { tail.as_ref() }) else {
-                return 0;
-            };
-            let enq = t.enq.load(Relaxed).min(SEGMENT_SLOTS);
-            // Acquire: as above; if `head` moved, the two readings may straddle it: retry.
-            if self.head.load(Acquire, guard) != head {
-                continue;
-            }
-            let back = t.id.wrapping_mul(SEGMENT_SLOTS).wrapping_add(enq);
-            let front = h.id.wrapping_mul(SEGMENT_SLOTS).wrapping_add(deq);
-            return back.saturating_sub(front);
-        }
+        // SeqCst (both): the head is read first, and `head <= tail` holds at every instant, so
+        // the difference is never negative.
+        let h = position(self.head.index.load(SeqCst));
+        let t = position(self.tail.index.load(SeqCst));
+        slots_before(t).saturating_sub(slots_before(h))
     }
 
     /// Whether a `pop` now would find the queue empty (a snapshot).
     pub(crate) fn is_empty(&self) -> bool {
-        let guard = &pin();
-        self.claimable(1, guard).is_none()
+        self.len() == 0
     }
 
-    /// `pop` for an owner with `&mut` access: no pin, no contention, segments freed at once.
+    /// `pop` for an owner with `&mut` access.
     pub(crate) fn pop_mut(&mut self) -> Option<T> {
-        // SAFETY: `&mut self`: no other thread can reach the queue, so nothing needs pinning.
-        let guard = unsafe { unprotected() };
-        loop {
-            let head = self.head.load(Relaxed, guard);
-            // SAFETY: exclusive access; `head` is null or a live segment.
-            let seg = unsafe { head.as_ref() }?;
-            let d = seg.deq.load(Relaxed);
-            if d < seg.enq.load(Relaxed).min(SEGMENT_SLOTS) {
-                seg.deq.store(d + 1, Relaxed);
-                // SAFETY: `deq` now hands ticket `d` to us; exclusive access makes us its only
-                // consumer.
-                if let Some(v) = unsafe { seg.take(d) } {
-                    return Some(v);
-                }
-                continue;
-            }
-            let next = seg.next.load(Relaxed, guard);
-            if next.is_null() {
-                return None;
-            }
-            // Every ticket below `enq` is used and a successor exists (which implies `enq`
-            // passed the end): drop this segment.
-            if self.tail.load(Relaxed, guard) == head {
-                self.tail.store(next, Relaxed);
-            }
-            self.head.store(next, Relaxed);
-            // SAFETY: unlinked from `head` and `tail` above, retired once; with the
-            // unprotected guard it is freed now, which is fine as nobody else can reach it.
-            unsafe { retire(guard, head) };
-        }
+        self.pop()
     }
 
     /// Drops every value left and frees every segment; leaves the queue empty and reusable.
@@ -967,12 +1051,19 @@ impl<T> RawQueue<T> {
         }
         // SAFETY: exclusive access.
         let guard = unsafe { unprotected() };
-        let head = self.head.swap(Shared::null(), Relaxed, guard);
-        self.tail.store(Shared::null(), Relaxed);
-        if !head.is_null() {
-            // SAFETY: the last segment, now unlinked from `head` and `tail` and emptied of
-            // values by `pop_mut`; retired once, freed at once under the unprotected guard.
-            unsafe { retire(guard, head) };
+        // Every segment before `head.seg` has been retired by its walk (no claim is in flight);
+        // the chain from `head.seg` on is ours to free.
+        let mut seg = self.head.seg.swap(Shared::null(), Relaxed, guard);
+        self.tail.seg.store(Shared::null(), Relaxed);
+        self.head.index.store(0, Relaxed);
+        self.tail.index.store(0, Relaxed);
+        while !seg.is_null() {
+            // SAFETY: exclusive access; `seg` is a live segment of the chain.
+            let next = unsafe { seg.deref() }.next.load(Relaxed, guard);
+            // SAFETY: unlinked above, emptied of values by `pop_mut`, retired once; with the
+            // unprotected guard it is freed now, which is fine as nobody else can reach it.
+            unsafe { retire(guard, seg) };
+            seg = next;
         }
     }
 }

@@ -1,0 +1,309 @@
+//! The queue comparison table: every contender in one process, interleaved trial by trial,
+//! duration-based, so the ratios are measured under the same conditions.
+//!
+//! Workloads (each trial starts from a fresh queue holding 64 items):
+//! - `pairs`: every thread loops `push(x); pop()`, in chunks of 64 between looks at the stop
+//!   flag;
+//! - `prodcons`: even threads push, odd threads pop (a single thread alternates one push and
+//!   one pop); a bounded push that finds the queue full is retried and not counted.
+//!
+//! Every push and every pop that returned a value counts as one operation. All threads start
+//! together at a barrier and run for the trial's span; the figure is operations over the span,
+//! in Mops/s. Each cell is the median of the trials, with their min..max.
+//!
+//! ```text
+//! cargo run --release -p freeway-benches --example queue_table -- [--trials N] [--ms MS]
+//!     [--threads 1,2,4] [--workload pairs|prodcons|both] [--only NAME,NAME]
+//! ```
+//!
+//! The output is a Markdown section; `cargo xtask bench` puts it into docs/benchmarks.md.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+/// One contender: a queue of `u64` that can be built fresh for every trial.
+trait Contender: Sync {
+    /// Pushes `v`; `false` if a bounded queue was full.
+    fn push(&self, v: u64) -> bool;
+    fn pop(&self) -> Option<u64>;
+}
+
+impl Contender for freeway_queue::Queue<u64> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        freeway_queue::Queue::push(self, v);
+        true
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        freeway_queue::Queue::pop(self)
+    }
+}
+
+impl Contender for crossbeam_queue::SegQueue<u64> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        crossbeam_queue::SegQueue::push(self, v);
+        true
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        crossbeam_queue::SegQueue::pop(self)
+    }
+}
+
+impl Contender for concurrent_queue::ConcurrentQueue<u64> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        concurrent_queue::ConcurrentQueue::push(self, v).is_ok()
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        concurrent_queue::ConcurrentQueue::pop(self).ok()
+    }
+}
+
+impl Contender for Mutex<VecDeque<u64>> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        self.lock().unwrap().push_back(v);
+        true
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        self.lock().unwrap().pop_front()
+    }
+}
+
+impl Contender for freeway_queue::ArrayQueue<u64> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        freeway_queue::ArrayQueue::push(self, v).is_ok()
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        freeway_queue::ArrayQueue::pop(self)
+    }
+}
+
+impl Contender for crossbeam_queue::ArrayQueue<u64> {
+    #[inline]
+    fn push(&self, v: u64) -> bool {
+        crossbeam_queue::ArrayQueue::push(self, v).is_ok()
+    }
+    #[inline]
+    fn pop(&self) -> Option<u64> {
+        crossbeam_queue::ArrayQueue::pop(self)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Workload {
+    Pairs,
+    ProdCons,
+}
+
+/// One trial of `q` (prefilled by the caller): operations per microsecond.
+fn trial<Q: Contender>(q: &Q, workload: Workload, threads: usize, span: Duration) -> f64 {
+    let stop = AtomicBool::new(false);
+    let ops = AtomicU64::new(0);
+    let start = Barrier::new(threads + 1);
+    let elapsed = std::thread::scope(|s| {
+        for id in 0..threads {
+            let (stop, ops, start) = (&stop, &ops, &start);
+            s.spawn(move || {
+                let role = match (workload, threads) {
+                    (Workload::Pairs, _) | (Workload::ProdCons, 1) => 2,
+                    (Workload::ProdCons, _) => id % 2,
+                };
+                let v = id as u64;
+                start.wait();
+                let mut n = 0u64;
+                // Relaxed: a stop flag; the scope's join orders the counts.
+                while !stop.load(Ordering::Relaxed) {
+                    for _ in 0..64 {
+                        match role {
+                            0 => n += u64::from(q.push(v)),
+                            1 => n += u64::from(q.pop().is_some()),
+                            _ => {
+                                n += u64::from(q.push(v));
+                                n += u64::from(q.pop().is_some());
+                            }
+                        }
+                    }
+                }
+                ops.fetch_add(n, Ordering::Relaxed);
+            });
+        }
+        start.wait();
+        let t0 = Instant::now();
+        std::thread::sleep(span);
+        stop.store(true, Ordering::Relaxed);
+        t0.elapsed()
+    });
+    ops.into_inner() as f64 / elapsed.as_micros() as f64
+}
+
+struct Entry {
+    name: &'static str,
+    /// Builds a fresh prefilled queue and runs one trial on it.
+    run: fn(Workload, usize, Duration) -> f64,
+}
+
+fn run_fresh<Q: Contender>(make: fn() -> Q) -> impl Fn(Workload, usize, Duration) -> f64 {
+    move |w, t, span| {
+        let q = make();
+        for i in 0..64 {
+            assert!(q.push(i));
+        }
+        trial(&q, w, t, span)
+    }
+}
+
+macro_rules! entry {
+    ($name:expr, $make:expr) => {
+        Entry {
+            name: $name,
+            run: |w, t, span| run_fresh($make)(w, t, span),
+        }
+    };
+}
+
+fn contenders() -> Vec<Entry> {
+    vec![
+        entry!("freeway Queue", freeway_queue::Queue::<u64>::new),
+        entry!("crossbeam SegQueue", crossbeam_queue::SegQueue::<u64>::new),
+        entry!(
+            "concurrent-queue unbounded",
+            concurrent_queue::ConcurrentQueue::<u64>::unbounded
+        ),
+        entry!("Mutex<VecDeque>", || Mutex::new(VecDeque::<u64>::new())),
+        entry!("freeway ArrayQueue (cap 1024)", || {
+            freeway_queue::ArrayQueue::<u64>::new(1024)
+        }),
+        entry!("crossbeam ArrayQueue (cap 1024)", || {
+            crossbeam_queue::ArrayQueue::<u64>::new(1024)
+        }),
+    ]
+}
+
+/// Median, min and max.
+fn summary(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn arg<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "queue_table [--trials N (7)] [--ms MS (300)] [--threads 1,2,4] \
+             [--workload pairs|prodcons|both] [--only NAME,NAME]"
+        );
+        return;
+    }
+    let trials: usize = arg(&args, "--trials").map_or(7, |s| s.parse().expect("--trials N"));
+    let span =
+        Duration::from_millis(arg(&args, "--ms").map_or(300, |s| s.parse().expect("--ms MS")));
+    let threads: Vec<usize> = arg(&args, "--threads")
+        .unwrap_or("1,2,4")
+        .split(',')
+        .map(|s| s.parse().expect("--threads 1,2,4"))
+        .collect();
+    let workloads: Vec<(Workload, &str)> = match arg(&args, "--workload").unwrap_or("both") {
+        "pairs" => vec![(Workload::Pairs, "pairs")],
+        "prodcons" => vec![(Workload::ProdCons, "prodcons")],
+        _ => vec![(Workload::Pairs, "pairs"), (Workload::ProdCons, "prodcons")],
+    };
+    let mut all = contenders();
+    if let Some(only) = arg(&args, "--only") {
+        let keep: Vec<&str> = only.split(',').collect();
+        all.retain(|e| keep.iter().any(|k| e.name.contains(k)));
+    }
+
+    println!(
+        "Queue contenders in one process, interleaved trial by trial; each trial a fresh queue \
+         with 64 items, all threads running together for {} ms; Mops/s, median of {trials} \
+         trials (min..max).\n",
+        span.as_millis()
+    );
+    for (w, wname) in workloads {
+        // results[contender][thread count] = samples
+        let mut results = vec![vec![Vec::new(); threads.len()]; all.len()];
+        for (ti, &t) in threads.iter().enumerate() {
+            for _ in 0..trials {
+                for (ci, e) in all.iter().enumerate() {
+                    results[ci][ti].push((e.run)(w, t, span));
+                }
+            }
+        }
+        let mut med = vec![vec![0.0; threads.len()]; all.len()];
+        println!("### queue {wname}\n");
+        print!("| contender |");
+        for t in &threads {
+            print!(" {t} thr |");
+        }
+        println!();
+        print!("|---|");
+        for _ in &threads {
+            print!("---:|");
+        }
+        println!();
+        for (ci, e) in all.iter().enumerate() {
+            print!("| {} |", e.name);
+            for ti in 0..threads.len() {
+                let (m, lo, hi) = summary(&mut results[ci][ti]);
+                med[ci][ti] = m;
+                print!(" {m:.1} ({lo:.0}..{hi:.0}) |");
+            }
+            println!();
+        }
+        let find = |n: &str| all.iter().position(|e| e.name == n);
+        let ratio_row = |label: &str, a: Option<usize>, b: Option<usize>| {
+            if let (Some(a), Some(b)) = (a, b) {
+                print!("| {label} |");
+                for (x, y) in med[a].iter().zip(&med[b]) {
+                    print!(" {:.2}x |", x / y);
+                }
+                println!();
+            }
+        };
+        let q = find("freeway Queue");
+        ratio_row("Queue ÷ SegQueue", q, find("crossbeam SegQueue"));
+        ratio_row("Queue ÷ Mutex<VecDeque>", q, find("Mutex<VecDeque>"));
+        // Best unbounded peer per thread count.
+        if let Some(q) = q {
+            let peers: Vec<usize> = [
+                "crossbeam SegQueue",
+                "concurrent-queue unbounded",
+                "Mutex<VecDeque>",
+            ]
+            .iter()
+            .filter_map(|n| find(n))
+            .collect();
+            if !peers.is_empty() {
+                print!("| Queue ÷ best unbounded peer |");
+                for (ti, ours) in med[q].iter().enumerate() {
+                    let best = peers.iter().map(|&p| med[p][ti]).fold(0.0, f64::max);
+                    print!(" {:.2}x |", ours / best);
+                }
+                println!();
+            }
+        }
+        ratio_row(
+            "ArrayQueue ÷ crossbeam ArrayQueue",
+            find("freeway ArrayQueue (cap 1024)"),
+            find("crossbeam ArrayQueue (cap 1024)"),
+        );
+        println!();
+    }
+}
