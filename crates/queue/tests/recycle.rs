@@ -5,23 +5,26 @@
 
 use freeway_queue::Queue;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 
-/// Counts allocations of `BIG..HUGE` bytes: a segment of 63 `u64` slots is 1 KiB, while
-/// everything else this test allocates is smaller (the pool, the epoch's thread record) or
-/// larger (the epoch's bags of 64 deferred functions, over 2 KiB).
+/// Counts allocations of exactly `SEGMENT_BYTES` bytes (a segment's size, learnt from a fresh
+/// queue's first push), and records the largest allocation while `LEARNING` is on.
 struct Counting;
 
-const BIG: usize = 1000;
-const HUGE: usize = 2048;
-static BIG_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static SEGMENT_BYTES: AtomicUsize = AtomicUsize::new(usize::MAX);
+static SEGMENT_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static LEARNING: AtomicBool = AtomicBool::new(false);
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: forwards every call to `System` unchanged; the counter has no effect on the memory.
+// SAFETY: forwards every call to `System` unchanged; the counters have no effect on the memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if (BIG..HUGE).contains(&layout.size()) {
-            // Relaxed: a statistic read by this thread only.
-            BIG_ALLOCS.fetch_add(1, Relaxed);
+        // Relaxed (all): statistics read by this thread only.
+        if layout.size() == SEGMENT_BYTES.load(Relaxed) {
+            SEGMENT_ALLOCS.fetch_add(1, Relaxed);
+        }
+        if LEARNING.load(Relaxed) {
+            LARGEST.fetch_max(layout.size(), Relaxed);
         }
         // SAFETY: forwarded with the caller's layout.
         unsafe { System.alloc(layout) }
@@ -45,17 +48,31 @@ fn churn(q: &Queue<u64>, n: u64, depth: u64) {
     }
 }
 
+/// A fresh queue's first push allocates one segment (and the pool, which is smaller); this
+/// thread's epoch record already exists. The segment is the largest allocation.
+fn learn_segment_size() {
+    drop(freeway_epoch::pin());
+    LEARNING.store(true, Relaxed);
+    let q = Queue::new();
+    q.push(1u64);
+    LEARNING.store(false, Relaxed);
+    SEGMENT_BYTES.store(LARGEST.load(Relaxed), Relaxed);
+    drop(q);
+}
+
 #[test]
 fn steady_state_allocates_no_segments() {
-    const SEG: u64 = 63;
+    // At least the slots of a segment (the largest size the queue has used).
+    const SEG: u64 = 256;
+    learn_segment_size();
     for depth in [0, 3 * SEG + 17] {
         let q = Queue::new();
         // Warm-up: the pool fills once the first retired segments' grace period is over.
         churn(&q, 300 * SEG, depth);
-        let before = BIG_ALLOCS.load(Relaxed);
+        let before = SEGMENT_ALLOCS.load(Relaxed);
         // 1 000 more segments' worth of values pass through the queue.
         churn(&q, 1000 * SEG, 0);
-        let after = BIG_ALLOCS.load(Relaxed);
+        let after = SEGMENT_ALLOCS.load(Relaxed);
         assert_eq!(
             after - before,
             0,
@@ -65,7 +82,7 @@ fn steady_state_allocates_no_segments() {
         let fresh = Queue::new();
         fresh.push(1u64);
         assert!(
-            BIG_ALLOCS.load(Relaxed) > after,
+            SEGMENT_ALLOCS.load(Relaxed) > after,
             "the counter missed a segment"
         );
         drop((q, fresh));

@@ -10,9 +10,10 @@
 //! producer is late comes from the fetch-and-add queue family: Pedro Ramalhete and Andreia
 //! Correia's FAAArrayQueue (ConcurrencyFreaks, 2016), LCRQ (Adam Morrison and Yehuda Afek,
 //! "Fast concurrent queues for x86 processors", PPoPP 2013) and LPRQ (Raed Romanov and Nikita
-//! Koval, PPoPP 2023). The rule that the last thread to finish with a segment retires it is the
-//! block-reclamation idea of `SegQueue`; here the retirement goes through the epoch, so that the
-//! rare slow paths that read a segment without a claim in it stay safe.
+//! Koval, PPoPP 2023). That the threads done with a segment's slots decide when it can go is the
+//! block-reclamation idea of `SegQueue`; here the slots are finished with plain stores, the
+//! retirement goes through the epoch, so that the rare slow paths that read a segment without a
+//! claim in it stay safe, and retired segments are reused.
 //!
 //! # Why claim with a compare-exchange
 //!
@@ -59,13 +60,15 @@
 //! Each slot is finished once, by whichever of its producer and its consumer touches it last:
 //! the consumer after moving a published value out, or the producer after taking back the value
 //! of a poisoned slot (or, for a batch that claimed more slots than it had values, after
-//! abandoning one: `NO_VALUE`). Finishing sets `READ`. The finisher of the last slot walks the
-//! others: a slot without `READ` gets `DESTROY`, and the walk stops there, to be resumed by that
-//! slot's finisher, which sees `DESTROY` in the value its `READ` read-modify-write returns. The
-//! thread that completes the walk makes sure both ends have switched past the segment and
-//! retires it through the epoch to the spare pool. Fast paths never pin: they touch a segment
-//! only while they hold an unfinished claim in it. The switch helpers, which read a segment's
-//! `lap` and `next` without a claim, run pinned, and the grace period covers them.
+//! abandoning one: `NO_VALUE`). Finishing is a plain `Release` store of `READ`: nobody writes
+//! the state after its finisher, so it costs no read-modify-write. The finisher of the last slot
+//! checks the others; if all are finished, it makes sure both ends have switched past the
+//! segment and retires it through the epoch to the spare pool. If one is not (its consumer or
+//! producer is still moving a value), the segment is parked in the queue's `limbo` list, and
+//! every later retirement checks the parked segments again; the queue's drop frees what is
+//! left. Fast paths never pin: they touch a segment only while they hold an unfinished claim in
+//! it. The switch helpers, which read a segment's `lap` and `next` without a claim, run pinned,
+//! and the grace period covers them.
 //!
 //! # Why `pop` returning `None` is linearizable
 //!
@@ -82,11 +85,12 @@
 //! | `WRITTEN` | producer | the value is written (release) |
 //! | `TAKEN` | consumer, after its grace period | the consumer gave up on the value; if `WRITTEN` was not already set, the producer takes it back |
 //! | `NO_VALUE` | producer | a batch claimed the slot but had no value for it |
-//! | `READ` | the finisher | nobody will touch the slot again |
-//! | `DESTROY` | the retirement walk | the slot's finisher continues the walk |
+//! | `READ` | the finisher, with a plain store | nobody will touch the slot again |
 //!
-//! Every bit is set once, by one thread, so the read-modify-writes are `fetch_add`s (one
-//! `lock xadd` on x86; a `fetch_or` whose result is used compiles to a compare-exchange loop).
+//! `WRITTEN`, `TAKEN` and `NO_VALUE` are each set once, by one thread, so their
+//! read-modify-writes are `fetch_add`s (one `lock xadd` on x86; a `fetch_or` whose result is
+//! used compiles to a compare-exchange loop). A pair of `push` and `pop` costs three
+//! lock-prefixed instructions: the two claims and the producer's `WRITTEN`.
 //!
 //! # Recycling
 //!
@@ -117,7 +121,7 @@ use freeway_epoch::{
 };
 
 /// Slots per segment: small under loom so that models cross segment boundaries.
-pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 63 };
+pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 255 };
 
 /// Positions per lap: the slots, plus the offset that means "switching to the next segment".
 const LAP: usize = SEGMENT_SLOTS + 1;
@@ -129,10 +133,9 @@ const SHIFT: usize = 1;
 /// a producer and `pop` may skip the emptiness check until the next switch.
 const HAS_NEXT: usize = 1;
 
-/// Spare segments a queue keeps for reuse (1 KiB each for a `u64`). Retired segments come
-/// back in bursts, a whole epoch bag (64 deferred functions) at a time and two epochs after
-/// their retirement, so a few bags' worth are in flight at any time; with 64 spares a
-/// single-threaded churn still allocated 154 segments per 1 000 (`tests/recycle.rs`).
+/// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). A retirement hands the
+/// thread's epoch bag over and collects at once (`retire_or_park`), so retired segments come
+/// back within a few retirements; `tests/recycle.rs` still passes with 4 spares.
 ///
 /// None in sanitizer and fuzzing builds (`--cfg freeway_asan`, cargo-fuzz's `fuzzing`): every
 /// retired segment is freed, so AddressSanitizer sees a use after the grace period.
@@ -141,7 +144,7 @@ const POOL_SLOTS: usize = if cfg!(loom) {
 } else if cfg!(any(fuzzing, freeway_asan)) {
     0
 } else {
-    256
+    16
 };
 
 /// How many times a consumer re-reads an unpublished slot before poisoning it (none under loom,
@@ -156,8 +159,6 @@ const TAKEN: u8 = 2;
 const NO_VALUE: u8 = 4;
 /// Set by the slot's finisher: nobody touches the slot again.
 const READ: u8 = 8;
-/// Set by the retirement walk on a slot not yet finished: its finisher continues the walk.
-const DESTROY: u8 = 16;
 
 /// The position an index holds.
 #[inline]
@@ -204,6 +205,8 @@ struct Segment<T> {
     next: Atomic<Segment<T>>,
     /// The lap this segment serves (written before the segment is published, then read-only).
     lap: usize,
+    /// The next segment in the queue's `limbo` list while this one is parked there.
+    parked_next: Atomic<Segment<T>>,
     slots: [Slot<T>; SEGMENT_SLOTS],
 }
 
@@ -224,6 +227,7 @@ impl<T> Segment<T> {
             // from `Box::into_raw`, so `Owned::from_raw` takes it back once.
             unsafe {
                 (*p).next.store(Shared::null(), Relaxed);
+                (*p).parked_next.store(Shared::null(), Relaxed);
                 (&raw mut (*p).lap).write(lap);
                 let slots = (&raw const (*p).slots).cast::<Slot<T>>();
                 for i in 0..SEGMENT_SLOTS {
@@ -240,6 +244,7 @@ impl<T> Segment<T> {
         // `Slot::new`.
         unsafe {
             (&raw mut (*p).next).write(Atomic::null());
+            (&raw mut (*p).parked_next).write(Atomic::null());
             (&raw mut (*p).lap).write(lap);
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
@@ -399,6 +404,9 @@ pub(crate) struct RawQueue<T> {
     /// The spare segments, from `Arc::into_raw` (the queue's reference); null until the first
     /// push installs it (before the first segment).
     pool: AtomicPtr<Pool<T>>,
+    /// Segments whose last slot was finished before some other slot was: a Treiber stack
+    /// through `parked_next`, emptied whole (a swap) by `retire`.
+    limbo: Atomic<Segment<T>>,
     /// The queue owns `T`s (for drop check and auto traits).
     _owns: PhantomData<T>,
 }
@@ -437,6 +445,7 @@ impl<T> RawQueue<T> {
             head: CachePadded::new(End::new()),
             tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
+            limbo: Atomic::null(),
             _owns: PhantomData,
         }
     }
@@ -448,6 +457,7 @@ impl<T> RawQueue<T> {
             head: CachePadded::new(End::new()),
             tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
+            limbo: Atomic::null(),
             _owns: PhantomData,
         }
     }
@@ -692,7 +702,7 @@ impl<T> RawQueue<T> {
         let seg = end.seg.load(Acquire, guard);
         // SAFETY: non-null (the index reached a switch offset, so a lap was claimed into a
         // segment); and a segment is retired only after both ends have switched past it
-        // (`retire_from`), so one that `end` pointed to after we pinned stays allocated until
+        // (`retire_or_park`), so one that `end` pointed to after we pinned stays allocated until
         // our guard drops. Only `lap` and `next` are read, never a slot.
         let s = unsafe { seg.deref() };
         if s.lap == lap {
@@ -843,66 +853,104 @@ impl<T> RawQueue<T> {
         v
     }
 
-    /// Marks slot `i` finished; the finisher of the last slot, or of a slot the retirement walk
-    /// stopped at, continues the walk.
+    /// Marks slot `i` finished; the finisher of the last slot tries to retire the segment.
     ///
     /// # Safety
     ///
     /// `seg` is non-null, `i < SEGMENT_SLOTS`, the caller is the slot's finisher (both its
     /// producer and its consumer are done with it, the other one before the caller), and it
-    /// touches neither the slot nor the segment afterwards.
+    /// touches neither the slot nor the segment afterwards (but for the retirement).
     #[inline]
     unsafe fn finish(&self, seg: *const Segment<T>, i: usize) {
-        if i + 1 == SEGMENT_SLOTS {
-            // SAFETY: forwarded; the walk starts at the first slot.
-            unsafe { self.retire_from(seg, 0) };
-            return;
-        }
-        // SAFETY: the slot is unfinished until the `fetch_add` below, so `seg` is alive.
+        // SAFETY: the slot is unfinished until the store below, so `seg` is alive.
         let slot = unsafe { (*seg).slots.get_unchecked(i) };
-        // Release: pairs with the walk's Acquire load or `fetch_add(DESTROY)`, so every access
-        // to the slot happens before the segment is retired. Acquire: pairs with the walk's
-        // Release `fetch_add(DESTROY)`, so our part of the walk follows its part.
-        if slot.state.fetch_add(READ, AcqRel) & DESTROY != 0 {
-            // SAFETY: the walk stopped at our slot and handed itself to us.
-            unsafe { self.retire_from(seg, i + 1) };
+        // A plain store: nobody writes the state after its finisher (the retirement check only
+        // reads it). Release: pairs with the Acquire loads of `finished`, so every access to
+        // the slot happens before the segment is retired.
+        slot.state.store(READ, Release);
+        if i + 1 == SEGMENT_SLOTS {
+            // SAFETY: the last slot's finisher retires the segment once, or parks it.
+            unsafe { self.retire(seg) };
         }
     }
 
-    /// The retirement walk, from slot `start`: stops at the first slot not finished yet
-    /// (marking it `DESTROY` for its finisher); when every slot is finished, switches both ends
-    /// past the segment and retires it to the spare pool.
+    /// Whether every slot of `seg` is finished.
     ///
     /// # Safety
     ///
-    /// `seg` is non-null, the last slot and every slot before `start` are finished, and the
-    /// caller is the walk's only runner (it started it, or a slot's `DESTROY` handed it over).
+    /// `seg` is alive (not retired), and its last slot is finished.
+    unsafe fn finished(seg: *const Segment<T>) -> bool {
+        // SAFETY: alive by the caller's contract; the last slot is known to be finished.
+        let slots = unsafe { &(&(*seg).slots)[..SEGMENT_SLOTS - 1] };
+        // Acquire: pairs with the finisher's Release store in `finish`.
+        slots.iter().all(|s| s.state.load(Acquire) & READ != 0)
+    }
+
+    /// Called once per segment, by the finisher of its last slot: retires the segment if every
+    /// slot is finished, and parks it in `limbo` otherwise (a consumer or producer may still be
+    /// moving a value in or out). Parked segments are checked again here, each time a later
+    /// segment's last slot is finished, and freed with the queue at the latest.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, its last slot is finished, and this is called once for it.
     #[cold]
-    unsafe fn retire_from(&self, seg: *const Segment<T>, start: usize) {
-        for i in start..SEGMENT_SLOTS - 1 {
-            // SAFETY: slot `i` is unfinished or we are the walk's runner with slot `i` not yet
-            // passed: either way the segment has not been retired.
-            let slot = unsafe { (*seg).slots.get_unchecked(i) };
-            // Acquire (load and `fetch_add`): pair with the finisher's Release `READ`, so its
-            // accesses to the slot happen before the retirement. Release (`fetch_add`): pairs
-            // with the finisher's Acquire, handing it the walk.
-            if slot.state.load(Acquire) & READ == 0
-                && slot.state.fetch_add(DESTROY, AcqRel) & READ == 0
-            {
-                // Handed over: the slot's finisher continues; we must not touch `seg` again.
-                return;
+    unsafe fn retire(&self, seg: *const Segment<T>) {
+        let guard = &pin();
+        // Acquire: pairs with the Release CAS in `park`, so the parked segments' links are
+        // visible. The swap takes the whole list, so no other thread sees it meanwhile.
+        let mut parked = self.limbo.swap(Shared::null(), Acquire, guard);
+        // SAFETY: forwarded.
+        unsafe { self.retire_or_park(seg, guard) };
+        while !parked.is_null() {
+            let p = parked.as_raw();
+            // SAFETY: a parked segment is not retired (only this function retires it, once,
+            // after taking it out of the list), so its link is readable.
+            parked = unsafe { (*p).parked_next.load(Relaxed, guard) };
+            // SAFETY: parked segments have their last slot finished, and we took this one off
+            // the list, so we are the only caller for it.
+            unsafe { self.retire_or_park(p, guard) };
+        }
+    }
+
+    /// Retires `seg` if every slot is finished, parks it otherwise.
+    ///
+    /// # Safety
+    ///
+    /// As for [`retire`](Self::retire); the caller is pinned by `guard`.
+    unsafe fn retire_or_park(&self, seg: *const Segment<T>, guard: &Guard) {
+        // SAFETY: forwarded.
+        if !unsafe { Self::finished(seg) } {
+            // SAFETY: `seg` is alive and ours to park; its `parked_next` is written only by
+            // the thread that parks it.
+            let s = unsafe { &*seg };
+            // Relaxed: the CAS below publishes it.
+            let mut top = self.limbo.load(Relaxed, guard);
+            loop {
+                s.parked_next.store(top, Relaxed);
+                // Release: pairs with the Acquire swap in `retire`, publishing `parked_next`.
+                match self
+                    .limbo
+                    .compare_exchange(top, Shared::from(seg), Release, Relaxed, guard)
+                {
+                    Ok(_) => return,
+                    Err(e) => top = e.current,
+                }
             }
         }
-        let guard = &pin();
-        // SAFETY: every slot is finished, and only the walk's runner gets here, once.
+        // SAFETY: every slot is finished, so no claim in it is outstanding.
         let lap = unsafe { (*seg).lap };
         self.switch_past(&self.head, lap, guard);
         self.switch_past(&self.tail, lap, guard);
         // SAFETY: 1. Neither end points to `seg` any more and every claim in it is finished, so
         // a thread that pins from now on cannot reach it; threads pinned now (switch helpers)
         // are covered by the grace period. 2. Every value was moved out by its finisher. 3.
-        // Only the walk's runner gets here, once per segment.
+        // Only the one caller for `seg` gets here, once.
         unsafe { self.recycle(guard, Shared::from(seg)) };
+        // Hand the thread's bag to the global queue and collect now: the segment comes back to
+        // the pool within a few retirements instead of after a whole bag (64) of them, so a
+        // small pool covers the segments in flight.
+        freeway_epoch::collect_now(guard);
     }
 
     /// Appends `value` to the queue.
@@ -1051,7 +1099,7 @@ impl<T> RawQueue<T> {
         }
         // SAFETY: exclusive access.
         let guard = unsafe { unprotected() };
-        // Every segment before `head.seg` has been retired by its walk (no claim is in flight);
+        // Every segment before `head.seg` has been retired or parked (no claim is in flight);
         // the chain from `head.seg` on is ours to free.
         let mut seg = self.head.seg.swap(Shared::null(), Relaxed, guard);
         self.tail.seg.store(Shared::null(), Relaxed);
@@ -1060,6 +1108,16 @@ impl<T> RawQueue<T> {
         while !seg.is_null() {
             // SAFETY: exclusive access; `seg` is a live segment of the chain.
             let next = unsafe { seg.deref() }.next.load(Relaxed, guard);
+            // SAFETY: unlinked above, emptied of values by `pop_mut`, retired once; with the
+            // unprotected guard it is freed now, which is fine as nobody else can reach it.
+            unsafe { retire(guard, seg) };
+            seg = next;
+        }
+        // The parked segments: behind both ends, their claims all finished now.
+        let mut seg = self.limbo.swap(Shared::null(), Relaxed, guard);
+        while !seg.is_null() {
+            // SAFETY: exclusive access; a parked segment is live and in no other list.
+            let next = unsafe { seg.deref() }.parked_next.load(Relaxed, guard);
             // SAFETY: unlinked above, emptied of values by `pop_mut`, retired once; with the
             // unprotected guard it is freed now, which is fine as nobody else can reach it.
             unsafe { retire(guard, seg) };
