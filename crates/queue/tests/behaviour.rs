@@ -114,6 +114,8 @@ fn queue_push_batch_with_lying_len() {
         claimed: usize::MAX,
     });
     q.push(701);
+    // Slots claimed for items the iterators did not yield are not counted.
+    assert_eq!(q.len(), 702);
     assert_eq!(
         q.into_iter().collect::<Vec<_>>(),
         (0..702).collect::<Vec<_>>()
@@ -201,6 +203,7 @@ fn queue_push_batch_survives_panicking_iterator() {
     }));
     assert!(r.is_err());
     // The 40 items yielded before the panic are in the queue, in order, and nothing else.
+    assert_eq!(q.len(), 40);
     q.push(1000);
     let mut got = Vec::new();
     while let Some(v) = q.pop() {
@@ -209,6 +212,8 @@ fn queue_push_batch_survives_panicking_iterator() {
     let mut want: Vec<_> = (0..40).collect();
     want.push(1000);
     assert_eq!(got, want);
+    assert_eq!(q.len(), 0);
+    assert!(q.is_empty());
 }
 
 #[test]

@@ -72,10 +72,13 @@
 //!
 //! # Why `pop` returning `None` is linearizable
 //!
-//! The consumer read `head` position `p`, then (after a `SeqCst` fence) read `tail` at `p` as
-//! well. `head <= tail` always holds (a consumer claims only positions the tail has passed), and
-//! both only grow, so at the moment of the `tail` read both were at `p`: every value pushed
-//! before then had been claimed by a consumer. `HAS_NEXT` is set only after a consumer saw the
+//! The consumer read `head` at position `p`, then (both loads `SeqCst`) read `tail` at a
+//! position with no more slots before it than `p` has. The head never has more slots behind it
+//! than the tail (a consumer claims only slots the tail has passed), and both only grow, so at
+//! the moment of the `tail` read every slot a producer had claimed had been claimed by a
+//! consumer too. (In positions the head can be ahead: a consumer may switch the head to the next
+//! lap while the tail still waits at the switch offset of the lap before, which counts the same
+//! number of slots.) `HAS_NEXT` is set only after a consumer saw the
 //! tail in a later lap, and cleared at each switch, so a skipped check never skips a `None`.
 //!
 //! # Slot states
@@ -113,7 +116,7 @@ use core::mem::MaybeUninit;
 
 use freeway_epoch::sync::Arc;
 use freeway_epoch::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
-use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize};
+use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize};
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::{
@@ -124,14 +127,14 @@ use freeway_epoch::{
 pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 255 };
 
 /// Positions per lap: the slots, plus the offset that means "switching to the next segment".
-const LAP: usize = SEGMENT_SLOTS + 1;
+const LAP: u64 = SEGMENT_SLOTS as u64 + 1;
 
 /// Indices hold `position << SHIFT`; the bit below is a flag.
 const SHIFT: usize = 1;
 
 /// In `head.index`: a consumer saw the tail in a later lap, so every slot left in this lap has
 /// a producer and `pop` may skip the emptiness check until the next switch.
-const HAS_NEXT: usize = 1;
+const HAS_NEXT: u64 = 1;
 
 /// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). A retirement hands the
 /// thread's epoch bag over and collects at once (`retire_or_park`), so retired segments come
@@ -162,14 +165,21 @@ const READ: u8 = 8;
 
 /// The position an index holds.
 #[inline]
-fn position(index: usize) -> usize {
+fn position(index: u64) -> u64 {
     index >> SHIFT
+}
+
+/// The offset of `position` in its lap: a slot, or `SEGMENT_SLOTS` for "switching".
+#[inline]
+fn offset(position: u64) -> usize {
+    // The remainder is at most `SEGMENT_SLOTS`.
+    (position % LAP) as usize
 }
 
 /// The number of slots before `position` (the offset `SEGMENT_SLOTS` counts as a full lap).
 #[inline]
-fn slots_before(position: usize) -> usize {
-    (position / LAP) * SEGMENT_SLOTS + (position % LAP).min(SEGMENT_SLOTS)
+fn slots_before(position: u64) -> u64 {
+    (position / LAP) * (LAP - 1) + (position % LAP).min(LAP - 1)
 }
 
 /// Waits after a lost compare-exchange, longer after each loss, so that the winner runs on.
@@ -182,7 +192,7 @@ fn back_off(step: &mut u32) {
     for _ in 0..1u32 << (*step).min(6) {
         spin_loop();
     }
-    *step += 1;
+    *step = step.saturating_add(1);
 }
 
 struct Slot<T> {
@@ -204,7 +214,7 @@ struct Segment<T> {
     /// The following segment, null until a switch links it.
     next: Atomic<Segment<T>>,
     /// The lap this segment serves (written before the segment is published, then read-only).
-    lap: usize,
+    lap: u64,
     /// The next segment in the queue's `limbo` list while this one is parked there.
     parked_next: Atomic<Segment<T>>,
     slots: [Slot<T>; SEGMENT_SLOTS],
@@ -215,7 +225,7 @@ impl<T> Segment<T> {
     ///
     /// Built in place on the heap: a segment of a large `T` would not fit on the stack.
     #[cold]
-    fn alloc(lap: usize, pool: Option<&Pool<T>>, guard: &Guard) -> Owned<Self> {
+    fn alloc(lap: u64, pool: Option<&Pool<T>>, guard: &Guard) -> Owned<Self> {
         if let Some(p) = pool.and_then(|pool| pool.take(guard)) {
             // SAFETY: 1. `take` hands the spare to us alone: it went through a grace period
             // after its retirement, so no thread can still read it as a queue segment, and
@@ -258,7 +268,7 @@ impl<T> Segment<T> {
 /// One end of the queue: the position counter and the segment it points into.
 struct End<T> {
     /// `position << SHIFT`, plus `HAS_NEXT` at the head (see the module docs).
-    index: AtomicUsize,
+    index: AtomicU64,
     /// The segment of the index's lap (or, during a switch, already the next one).
     seg: Atomic<Segment<T>>,
 }
@@ -267,7 +277,7 @@ impl<T> End<T> {
     #[cfg(not(loom))]
     const fn new() -> Self {
         Self {
-            index: AtomicUsize::new(0),
+            index: AtomicU64::new(0),
             seg: Atomic::null(),
         }
     }
@@ -275,7 +285,7 @@ impl<T> End<T> {
     #[cfg(loom)]
     fn new() -> Self {
         Self {
-            index: AtomicUsize::new(0),
+            index: AtomicU64::new(0),
             seg: Atomic::null(),
         }
     }
@@ -320,6 +330,10 @@ impl<T> Pool<T> {
 
     /// Pops a spare segment, now the caller's alone (see the type docs for why it has no ABA).
     fn take(&self, guard: &Guard) -> Option<*mut Segment<T>> {
+        debug_assert!(
+            freeway_epoch::is_pinned(),
+            "the ABA argument needs a real pin"
+        );
         // Acquire: pairs with the Release CAS in `put`, so the link stored there is visible.
         let mut top = self.top.load(Acquire, guard);
         loop {
@@ -407,6 +421,9 @@ pub(crate) struct RawQueue<T> {
     /// Segments whose last slot was finished before some other slot was: a Treiber stack
     /// through `parked_next`, emptied whole (a swap) by `retire`.
     limbo: Atomic<Segment<T>>,
+    /// Slots abandoned by a batch (`NO_VALUE`) that their consumer has not passed yet: `len`
+    /// subtracts them.
+    holes: AtomicUsize,
     /// The queue owns `T`s (for drop check and auto traits).
     _owns: PhantomData<T>,
 }
@@ -446,6 +463,7 @@ impl<T> RawQueue<T> {
             tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             limbo: Atomic::null(),
+            holes: AtomicUsize::new(0),
             _owns: PhantomData,
         }
     }
@@ -458,6 +476,7 @@ impl<T> RawQueue<T> {
             tail: CachePadded::new(End::new()),
             pool: AtomicPtr::new(core::ptr::null_mut()),
             limbo: Atomic::null(),
+            holes: AtomicUsize::new(0),
             _owns: PhantomData,
         }
     }
@@ -580,7 +599,7 @@ impl<T> RawQueue<T> {
         // after it is this lap's or a later one's, never an earlier one's.
         let mut t = self.tail.index.load(Acquire);
         loop {
-            let off = position(t) % LAP;
+            let off = offset(position(t));
             if off == SEGMENT_SLOTS {
                 self.switch(&self.tail, t);
                 // Acquire: as above.
@@ -593,7 +612,7 @@ impl<T> RawQueue<T> {
                 continue;
             }
             let k = want.min(SEGMENT_SLOTS - off);
-            let new = t + (k << SHIFT);
+            let new = t + ((k as u64) << SHIFT);
             // SeqCst: the claims at both ends and the emptiness check's loads share one total
             // order (see "Why `pop` returning `None` is linearizable"). Acquire on failure: the
             // value read is used as the load at the top of the function.
@@ -634,7 +653,7 @@ impl<T> RawQueue<T> {
         let mut h = self.head.index.load(SeqCst);
         loop {
             let pos = position(h);
-            let off = pos % LAP;
+            let off = offset(pos);
             if off == SEGMENT_SLOTS {
                 self.switch(&self.head, h);
                 // SeqCst: as above.
@@ -647,13 +666,14 @@ impl<T> RawQueue<T> {
                 // SeqCst: the emptiness check (module docs); as an acquire it pairs with the
                 // producers' claims, so that a claimed position implies a visible `head.seg`.
                 let t = position(self.tail.index.load(SeqCst));
-                if t <= pos {
+                if slots_before(t) <= slots_before(pos) {
                     return None;
                 }
                 if t / LAP > pos / LAP {
                     flags = HAS_NEXT;
                 } else {
-                    k = k.min(t - pos);
+                    // `t - pos <= LAP`: same lap.
+                    k = k.min((t - pos) as usize);
                 }
             }
             let seg = self.head.seg_ptr();
@@ -663,7 +683,7 @@ impl<T> RawQueue<T> {
                 spin_loop();
                 continue;
             }
-            let new = ((pos + k) << SHIFT) | flags;
+            let new = ((pos + k as u64) << SHIFT) | flags;
             // SeqCst: as in `claim_back`, on failure too: the value read stands for the load
             // at the top of the function, in the emptiness check's order.
             match self
@@ -690,13 +710,13 @@ impl<T> RawQueue<T> {
     /// lap's segment, linking that segment first if nobody has. Every step is a
     /// compare-exchange that only one thread wins, so any thread can help.
     #[cold]
-    fn switch(&self, end: &End<T>, t: usize) {
+    fn switch(&self, end: &End<T>, t: u64) {
         let guard = &pin();
         self.switch_pinned(end, t, guard);
     }
 
     /// `switch` under the caller's pin.
-    fn switch_pinned(&self, end: &End<T>, t: usize, guard: &Guard) {
+    fn switch_pinned(&self, end: &End<T>, t: u64, guard: &Guard) {
         let lap = position(t) / LAP;
         // Acquire: pairs with the Release CASes that install a segment (`init`, below).
         let seg = end.seg.load(Acquire, guard);
@@ -721,7 +741,7 @@ impl<T> RawQueue<T> {
     }
 
     /// Makes sure `end` has switched past lap `lap`, every slot of which both ends have claimed.
-    fn switch_past(&self, end: &End<T>, lap: usize, guard: &Guard) {
+    fn switch_past(&self, end: &End<T>, lap: u64, guard: &Guard) {
         loop {
             // SeqCst: as in `claim_front`.
             let t = end.index.load(SeqCst);
@@ -729,7 +749,7 @@ impl<T> RawQueue<T> {
                 return;
             }
             debug_assert_eq!(
-                position(t) % LAP,
+                offset(position(t)),
                 SEGMENT_SLOTS,
                 "lap {lap} not fully claimed"
             );
@@ -799,8 +819,11 @@ impl<T> RawQueue<T> {
     unsafe fn abandon(&self, seg: *const Segment<T>, i: usize) {
         // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
         let slot = unsafe { (*seg).slots.get_unchecked(i) };
-        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take` (nothing
-        // to publish but our being done with the slot, which `finish` relies on).
+        // Counted before the bit is set, so the consumer's decrement (after it sees the bit)
+        // comes after it. Relaxed: a statistic; the bit's Release/Acquire orders the two.
+        self.holes.fetch_add(1, Relaxed);
+        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take`, so our
+        // being done with the slot (and the count above) happens before it finishes the slot.
         let prev = slot.state.fetch_add(NO_VALUE, Release);
         if prev & TAKEN != 0 {
             // SAFETY: the consumer came and went first: we are the slot's finisher.
@@ -846,6 +869,8 @@ impl<T> RawQueue<T> {
             // of the value; the claim is ours alone, so we move it out exactly once.
             Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
         } else {
+            // An abandoned slot, passed. Relaxed: a statistic (see `abandon`).
+            self.holes.fetch_sub(1, Relaxed);
             None
         };
         // SAFETY: the producer is done with the slot (its bit is set), and so are we.
@@ -1073,13 +1098,18 @@ impl<T> RawQueue<T> {
     }
 
     /// A snapshot of the number of values in the queue (slots claimed by producers minus slots
-    /// claimed by consumers). Exact when no operation is in flight.
+    /// claimed by consumers, minus abandoned slots). Exact when no operation is in flight.
     pub(crate) fn len(&self) -> usize {
-        // SeqCst (both): the head is read first, and `head <= tail` holds at every instant, so
-        // the difference is never negative.
+        // SeqCst (both): the head is read first, and the head never has more slots behind it
+        // than the tail, so the difference is never negative.
         let h = position(self.head.index.load(SeqCst));
         let t = position(self.tail.index.load(SeqCst));
-        slots_before(t).saturating_sub(slots_before(h))
+        // Relaxed: a statistic.
+        let holes = self.holes.load(Relaxed) as u64;
+        let n = slots_before(t)
+            .saturating_sub(slots_before(h))
+            .saturating_sub(holes);
+        usize::try_from(n).unwrap_or(usize::MAX)
     }
 
     /// Whether a `pop` now would find the queue empty (a snapshot).
