@@ -1,5 +1,11 @@
 //! loom models of both queues (segments of 2 slots under loom, so three pushes cross a segment
 //! boundary). Run with `cargo xtask loom queue`.
+//!
+//! Consumers that must observe a producer mid-operation spin (`pop` until it returns a value,
+//! yielding in between) rather than pop once: loom's partial-order reduction backtracks a store
+//! or read-modify-write only against the last access to the same atomic, which for a producer's
+//! claim is its own load of the index just before. A consumer that reads the index once, before
+//! the claim, would never be scheduled after it; one that re-reads is.
 #![cfg(loom)]
 
 use freeway_check::drops::DropTracker;
@@ -7,8 +13,18 @@ use freeway_epoch::sync::atomic::{AtomicBool, Ordering};
 use freeway_epoch::sync::{Arc, thread};
 use freeway_queue::{ArrayQueue, Queue};
 
-/// A producer pushes three values (crossing into a second segment) while a consumer pops twice:
-/// the consumer sees a prefix of the producer's order, and nothing is lost or duplicated.
+/// Pops until a value arrives.
+fn pop_spinning<T>(q: &Queue<T>) -> T {
+    loop {
+        if let Some(v) = q.pop() {
+            return v;
+        }
+        thread::yield_now();
+    }
+}
+
+/// A producer pushes three values (crossing into a second segment) while a consumer spins for
+/// them: they arrive in order, each once.
 #[test]
 fn queue_push_pop_race_across_segments() {
     loom::model(|| {
@@ -19,12 +35,54 @@ fn queue_push_pop_race_across_segments() {
                 q2.push(v);
             }
         });
-        let mut got: Vec<i32> = (0..2).filter_map(|_| q.pop()).collect();
+        let got: Vec<i32> = (0..3).map(|_| pop_spinning(&q)).collect();
         producer.join().unwrap();
-        while let Some(v) = q.pop() {
-            got.push(v);
-        }
         assert_eq!(got, [1, 2, 3]);
+        assert_eq!(q.pop(), None);
+    });
+}
+
+/// A consumer spinning on an empty queue while a boxed value is pushed: the value it reads is
+/// the one written (fails with a causality violation if the producer's `WRITTEN` is Relaxed).
+#[test]
+fn queue_spinning_consumer_reads_the_published_value() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let q2 = q.clone();
+        let producer = thread::spawn(move || q2.push(Box::new(5)));
+        let v = pop_spinning(&q);
+        producer.join().unwrap();
+        assert_eq!(*v, 5);
+    });
+}
+
+/// Two consumers take the two slots of a segment; when the last slot's consumer finishes first,
+/// the segment is parked (its other slot is still being read) and retired later, when the next
+/// segment's last slot is finished. Every value is dropped once, and every segment retired
+/// (parked ones included) is reclaimed or freed with the queue.
+#[test]
+fn queue_segment_parked_until_its_slots_finish() {
+    loom::model(|| {
+        let tracker = DropTracker::new();
+        let q = Arc::new(Queue::new());
+        q.push(tracker.track(1));
+        q.push(tracker.track(2));
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || *q.pop().expect("two values, two pops"))
+            })
+            .collect();
+        let mut got: Vec<i32> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        // The next segment's last slot: its finisher retires the parked segment too.
+        q.push(tracker.track(3));
+        q.push(tracker.track(4));
+        assert_eq!(*q.pop().unwrap(), 3);
+        q.push(tracker.track(5));
+        drop(q);
+        tracker.assert_all_dropped_once();
     });
 }
 
