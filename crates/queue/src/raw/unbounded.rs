@@ -136,9 +136,9 @@ const SHIFT: usize = 1;
 /// a producer and `pop` may skip the emptiness check until the next switch.
 const HAS_NEXT: u64 = 1;
 
-/// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). A retirement hands the
-/// thread's epoch bag over and collects at once (`retire_or_park`), so retired segments come
-/// back within a few retirements; `tests/recycle.rs` still passes with 4 spares.
+/// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). Retired segments come back
+/// within a few dozen retirements (every `COLLECT_EVERY`th retirement collects); with 24
+/// spares a single-threaded churn still allocated 22 segments per 1 000 (`tests/recycle.rs`).
 ///
 /// None in sanitizer and fuzzing builds (`--cfg freeway_asan`, cargo-fuzz's `fuzzing`): every
 /// retired segment is freed, so AddressSanitizer sees a use after the grace period.
@@ -147,8 +147,19 @@ const POOL_SLOTS: usize = if cfg!(loom) {
 } else if cfg!(any(fuzzing, freeway_asan)) {
     0
 } else {
-    16
+    64
 };
+
+/// How many retired segments between two forced collections (`retire_or_park`). Every one
+/// (1) cost 30% of the 4-thread pairs throughput: a collection reads every thread's epoch
+/// record and contends on the global garbage queue.
+const COLLECT_EVERY: u64 = 16;
+
+/// The producer that claims this offset links the next segment (`RawQueue::prelink`).
+const PRELINK_AT: usize = SEGMENT_SLOTS / 2;
+
+/// How many times a thread that finds an end switching re-reads its index before helping.
+const SWITCH_PATIENCE: usize = if cfg!(loom) { 0 } else { 64 };
 
 /// How many times a consumer re-reads an unpublished slot before poisoning it (none under loom,
 /// where it would only multiply the interleavings).
@@ -217,6 +228,8 @@ struct Segment<T> {
     lap: u64,
     /// The next segment in the queue's `limbo` list while this one is parked there.
     parked_next: Atomic<Segment<T>>,
+    /// Slots before this one are known to be finished (see `RawQueue::finished`).
+    checked: AtomicUsize,
     slots: [Slot<T>; SEGMENT_SLOTS],
 }
 
@@ -238,6 +251,7 @@ impl<T> Segment<T> {
             unsafe {
                 (*p).next.store(Shared::null(), Relaxed);
                 (*p).parked_next.store(Shared::null(), Relaxed);
+                (*p).checked.store(0, Relaxed);
                 (&raw mut (*p).lap).write(lap);
                 let slots = (&raw const (*p).slots).cast::<Slot<T>>();
                 for i in 0..SEGMENT_SLOTS {
@@ -255,6 +269,7 @@ impl<T> Segment<T> {
         unsafe {
             (&raw mut (*p).next).write(Atomic::null());
             (&raw mut (*p).parked_next).write(Atomic::null());
+            (&raw mut (*p).checked).write(AtomicUsize::new(0));
             (&raw mut (*p).lap).write(lap);
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
@@ -601,9 +616,7 @@ impl<T> RawQueue<T> {
         loop {
             let off = offset(position(t));
             if off == SEGMENT_SLOTS {
-                self.switch(&self.tail, t);
-                // Acquire: as above.
-                t = self.tail.index.load(Acquire);
+                t = self.await_switch(&self.tail, t);
                 continue;
             }
             let seg = self.tail.seg_ptr();
@@ -626,6 +639,9 @@ impl<T> RawQueue<T> {
                         // Our claim took the lap's last slot: switch at once rather than leave
                         // it to the next producer.
                         self.switch(&self.tail, new);
+                    } else if off <= PRELINK_AT && PRELINK_AT < off + k {
+                        // SAFETY: our claim in `seg` is unfinished, so it is alive.
+                        self.prelink(unsafe { &*seg });
                     }
                     // The index did not move between our loads and the claim, so `seg` is the
                     // segment of this lap (a later one only after the index passed the lap).
@@ -655,9 +671,7 @@ impl<T> RawQueue<T> {
             let pos = position(h);
             let off = offset(pos);
             if off == SEGMENT_SLOTS {
-                self.switch(&self.head, h);
-                // SeqCst: as above.
-                h = self.head.index.load(SeqCst);
+                h = self.await_switch(&self.head, h);
                 continue;
             }
             let mut k = want.min(SEGMENT_SLOTS - off);
@@ -704,6 +718,33 @@ impl<T> RawQueue<T> {
                 }
             }
         }
+    }
+
+    /// `end`'s index was seen at `t`, the switch offset of a lap: waits a little for the thread
+    /// that claimed the lap's last slot to switch (it does so at once, and the next segment is
+    /// usually linked already, see [`PRELINK_AT`]), and helps if it has not. Returns the index
+    /// read last.
+    #[cold]
+    fn await_switch(&self, end: &End<T>, t: u64) -> u64 {
+        for _ in 0..SWITCH_PATIENCE {
+            spin_loop();
+            // SeqCst: as the loads at the top of `claim_front` (and an acquire for `claim_back`).
+            let now = end.index.load(SeqCst);
+            if now != t {
+                return now;
+            }
+        }
+        self.switch(end, t);
+        // SeqCst: as above.
+        end.index.load(SeqCst)
+    }
+
+    /// Links the segment after `seg` ahead of its switch, so that the switch itself is two
+    /// compare-exchanges and the threads waiting for it never race to allocate.
+    #[cold]
+    fn prelink(&self, seg: &Segment<T>) {
+        let guard = &pin();
+        let _ = self.next_of(seg, guard);
     }
 
     /// Moves `end`, whose index was seen at `t` (the switch offset of some lap), to the next
@@ -899,16 +940,29 @@ impl<T> RawQueue<T> {
         }
     }
 
-    /// Whether every slot of `seg` is finished.
+    /// Whether every slot of `seg` is finished. Resumes where the last check of this segment
+    /// stopped (`checked`): a parked segment is checked again at every retirement, and slots,
+    /// once finished, stay so.
     ///
     /// # Safety
     ///
-    /// `seg` is alive (not retired), and its last slot is finished.
+    /// `seg` is alive (not retired), its last slot is finished, and the caller is the one
+    /// thread retiring or parking it.
     unsafe fn finished(seg: *const Segment<T>) -> bool {
-        // SAFETY: alive by the caller's contract; the last slot is known to be finished.
-        let slots = unsafe { &(&(*seg).slots)[..SEGMENT_SLOTS - 1] };
-        // Acquire: pairs with the finisher's Release store in `finish`.
-        slots.iter().all(|s| s.state.load(Acquire) & READ != 0)
+        // SAFETY: alive by the caller's contract.
+        let s = unsafe { &*seg };
+        // Relaxed: only the thread that retires or parks the segment uses `checked`; the
+        // limbo list's Release CAS and Acquire swap hand it from one such thread to the next.
+        let from = s.checked.load(Relaxed);
+        // The last slot is known to be finished.
+        for i in from..SEGMENT_SLOTS - 1 {
+            // Acquire: pairs with the finisher's Release store in `finish`.
+            if s.slots[i].state.load(Acquire) & READ == 0 {
+                s.checked.store(i, Relaxed);
+                return false;
+            }
+        }
+        true
     }
 
     /// Called once per segment, by the finisher of its last slot: retires the segment if every
@@ -972,10 +1026,13 @@ impl<T> RawQueue<T> {
         // are covered by the grace period. 2. Every value was moved out by its finisher. 3.
         // Only the one caller for `seg` gets here, once.
         unsafe { self.recycle(guard, Shared::from(seg)) };
-        // Hand the thread's bag to the global queue and collect now: the segment comes back to
-        // the pool within a few retirements instead of after a whole bag (64) of them, so a
-        // small pool covers the segments in flight.
-        freeway_epoch::collect_now(guard);
+        // Every `COLLECT_EVERY`th segment, hand the thread's bag to the global queue and collect
+        // now: segments come back to the pool within a few dozen retirements instead of after
+        // a whole bag (64) of them and the epoch's own pace, so a small pool covers the
+        // segments in flight.
+        if lap % COLLECT_EVERY == 0 {
+            freeway_epoch::collect_now(guard);
+        }
     }
 
     /// Appends `value` to the queue.
