@@ -680,7 +680,10 @@ impl<T> RawQueue<T> {
                 // SeqCst: the emptiness check (module docs); as an acquire it pairs with the
                 // producers' claims, so that a claimed position implies a visible `head.seg`.
                 let t = position(self.tail.index.load(SeqCst));
-                if slots_before(t) <= slots_before(pos) {
+                // Empty when the tail has no more slots behind it than the head: `t == pos`,
+                // or `t == pos - 1` with the tail waiting at the switch offset of the lap the
+                // head has already left. Any `t > pos` names slots the head has not claimed.
+                if t <= pos {
                     return None;
                 }
                 if t / LAP > pos / LAP {
