@@ -8,7 +8,7 @@
 //! - parameter = the thread count;
 //! - throughput = elements per iteration, so the estimate converts to operations per second.
 
-use crate::{Result, cargo, project_root};
+use crate::{Result, cargo, project_root, show};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -96,7 +96,12 @@ pub(crate) fn run(args: &[String]) -> Result {
     draw_charts(&points)?;
     let command = format!("cargo xtask bench {}", args.join(" "));
     let memory = read_memory();
+    let queues = match &group {
+        Some(g) if !g.contains("queue") => String::new(),
+        _ => queue_table(threads.as_deref())?,
+    };
     let mut report = render(&points, command.trim(), full);
+    report += &queues;
     report += &memory;
     update_readme(&points)?;
     let out = project_root().join("docs/benchmarks.md");
@@ -134,6 +139,39 @@ fn draw_charts(points: &[Point]) -> Result {
         crate::plot::chart(&path, group, &series)?;
     }
     Ok(())
+}
+
+/// The duration-based queue table (`benches/examples/queue_table.rs`): every queue contender in
+/// one process, interleaved trial by trial, with a prefilled queue. It is the authority for the
+/// queue ratios; criterion's groups above run a shared operation budget instead.
+fn queue_table(threads: Option<&str>) -> Result<String> {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "freeway-benches",
+        "--example",
+        "queue_table",
+        "--",
+    ]);
+    if let Some(t) = threads {
+        cmd.args(["--threads", t]);
+    }
+    eprintln!("running the queue table: {}", show(&cmd));
+    let out = cmd.output().map_err(|e| format!("queue_table: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "queue_table failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let table = String::from_utf8_lossy(&out.stdout);
+    Ok(format!(
+        "\n## Queues, duration-based (`cargo run --release -p freeway-benches --example \
+         queue_table`)\n\n{table}"
+    ))
 }
 
 /// The memory bench's table (`target/bench-memory.md`, written by `benches/benches/memory.rs`),

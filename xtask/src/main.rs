@@ -64,7 +64,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result {
     }
 }
 
-fn show(cmd: &Command) -> String {
+pub(crate) fn show(cmd: &Command) -> String {
     let mut s = String::new();
     for (k, v) in cmd.get_envs() {
         if let Some(v) = v {
