@@ -113,6 +113,10 @@
 //! assert_eq!(**bound.load(), 3);
 //! ```
 
+// Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 mod raw;
 
 use freeway_epoch::Guard;

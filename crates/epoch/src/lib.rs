@@ -53,6 +53,16 @@
 
 #![warn(missing_docs)]
 
+// loom models need both switches: `loom` turns this crate's facade onto loom's atomics, and
+// `crossbeam_loom` turns crossbeam-epoch's; with only the first, the epoch's own atomics stay
+// std ones that loom cannot see, and models report false causality errors.
+#[cfg(all(loom, not(crossbeam_loom)))]
+compile_error!(
+    "freeway-epoch: build loom models with both `--cfg loom` and `--cfg crossbeam_loom` \
+     (RUSTFLAGS=\"--cfg loom --cfg crossbeam_loom\"); `--cfg loom` alone leaves crossbeam-epoch \
+     on std atomics"
+);
+
 pub use crossbeam_epoch::{
     Atomic, Collector, CompareExchangeError, Guard, LocalHandle, Owned, Pointable, Pointer, Shared,
     default_collector, is_pinned, pin, unprotected,
@@ -61,6 +71,19 @@ pub use crossbeam_utils::{Backoff, CachePadded};
 
 pub mod accounting;
 pub mod sync;
+
+/// Whether structures may keep retired memory for reuse: the stack's node pool, the queue's
+/// spare segments, the hash map's entry cache. Off in sanitizer and fuzzing builds
+/// (`--cfg freeway_asan`, which `cargo xtask asan` sets, and cargo-fuzz's `fuzzing`), so that
+/// every retired block is freed and AddressSanitizer sees a use after its grace period.
+///
+/// # Examples
+///
+/// ```
+/// // On in ordinary builds.
+/// assert!(freeway_epoch::RECYCLING || cfg!(any(fuzzing, freeway_asan)));
+/// ```
+pub const RECYCLING: bool = !cfg!(any(fuzzing, freeway_asan));
 
 /// A small number for the calling thread, handed out round-robin from 0 in the order threads
 /// first ask, for spreading per-thread statistics over striped counters (`thread_index() %
@@ -178,9 +201,10 @@ std::thread_local! {
 /// - a deferred function that itself retires does not start a nested step (`COLLECTING`):
 ///   each level would pop up to eight more bags, and the recursion would grow with the backlog;
 /// - a deferred function that panics does not unwind through the caller's data structure
-///   operation, half done: the panic is caught here, after the panic hook has reported it. The
-///   rest of that bag is lost to crossbeam-epoch's unwinding (leaked, never freed twice), as it
-///   would be from a panic in `pin` or `flush`.
+///   operation, half done: every function deferred through this crate runs inside
+///   [`contained`], which stops the panic where it happens, so the rest of its bag still runs.
+///   The step also catches what a function deferred directly through crossbeam-epoch might
+///   throw (crossbeam-epoch then leaks the rest of that bag, never frees anything twice).
 #[inline]
 fn pace_collection(guard: &Guard) {
     #[cfg(not(loom))]
@@ -207,15 +231,15 @@ fn collection_step(guard: &Guard) {
     if COLLECTING.try_with(|c| c.replace(true)).unwrap_or(true) {
         return;
     }
-    // The panic (if any) has been reported by the hook; see `pace_collection` for why it stops
-    // here.
+    // Only a function deferred around this crate can panic here (ours are `contained`); the
+    // panic has been reported by the hook; see `pace_collection` for why it stops here.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
     let _ = COLLECTING.try_with(|c| c.set(false));
 }
 
 /// Hands this thread's garbage to the global queue now and runs a collection step, contained as
-/// the paced steps of the retirement path are: not nested in another step, and a deferred
-/// function that panics is caught here, after the panic hook has reported it.
+/// the paced steps of the retirement path are: not nested in another step, and no panic of a
+/// deferred function unwinds out of it.
 ///
 /// For a retirement of few objects but many bytes, such as a hash table's outgrown bucket
 /// array: left in the thread's bag, it waits until 64 more retirements fill the bag or the
@@ -276,7 +300,7 @@ pub unsafe fn retire<T>(guard: &Guard, ptr: Shared<'_, T>) {
     // once; the closure runs after every guard that could reach it has been dropped.
     unsafe {
         guard.defer_unchecked(move || {
-            drop(Box::from_raw(raw));
+            contained(|| drop(Box::from_raw(raw)));
             accounting::note_reclaimed();
         })
     }
@@ -298,10 +322,20 @@ pub unsafe fn retire<T>(guard: &Guard, ptr: Shared<'_, T>) {
 pub fn defer_drop<T: Send + 'static>(guard: &Guard, value: T) {
     accounting::note_retired();
     guard.defer(move || {
-        drop(value);
+        contained(|| drop(value));
         accounting::note_reclaimed();
     });
     pace_collection(guard);
+}
+
+/// Runs a deferred function so that a panic inside it (a user's `Drop`) stops here: the panic
+/// hook has reported it by then, and the unwinding must not reach crossbeam-epoch's bag (which
+/// would leak the rest of the bag) nor the operation that happened to run the collection (a
+/// `pop` whose value was already taken, say). What the function had not finished is lost to the
+/// panic, as in any `Drop` that panics; everything else in the bag still runs.
+#[inline]
+fn contained(f: impl FnOnce()) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
 }
 
 /// Runs `f` once every thread that is pinned now has unpinned; counted as one retired object.
@@ -326,7 +360,7 @@ pub unsafe fn defer_unchecked<F: FnOnce()>(guard: &Guard, f: F) {
     // SAFETY: forwarded from the caller.
     unsafe {
         guard.defer_unchecked(move || {
-            f();
+            contained(f);
             accounting::note_reclaimed();
         })
     }

@@ -2,9 +2,11 @@
 //! of the retirement call that ran the step (which sits in the middle of some structure's
 //! operation), nor out of `collect_now`.
 //!
+//! Nor is the rest of the panicking destructor's bag lost: every function deferred through
+//! freeway-epoch is contained on its own, so the objects retired after it are still dropped.
+//!
 //! One test in this binary: it needs the only collections of its process to be its own
-//! thread's, and the rest of the panicking destructor's bag is leaked by crossbeam-epoch's
-//! unwinding, which would upset other tests' accounting.
+//! thread's.
 #![cfg(not(loom))]
 
 use freeway_epoch::sync::thread;
@@ -12,6 +14,18 @@ use freeway_epoch::{collect_now, defer_drop, pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static DROPPED: AtomicUsize = AtomicUsize::new(0);
+/// Drops of the well-behaved values retired in the same bag, after each `Panicky`.
+static NEIGHBOURS: AtomicUsize = AtomicUsize::new(0);
+/// Well-behaved values retired after each `Panicky`.
+const AFTER: usize = 10;
+
+struct Neighbour;
+
+impl Drop for Neighbour {
+    fn drop(&mut self) {
+        NEIGHBOURS.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 struct Panicky;
 
@@ -22,10 +36,11 @@ impl Drop for Panicky {
     }
 }
 
-/// On a fresh thread: retires a `Panicky`, runs `after` with the same guard, then calls `step`
-/// until the destructor has run (at most `limit` times). The thread must not unwind (`through`
-/// names what the panic would have unwound out of), and the destructor must have run: the
-/// `nth` drop of the test.
+/// On a fresh thread: retires a `Panicky` and then `AFTER` neighbours into the same bag, runs
+/// `after` with the same guard, then calls `step` until the destructor and its neighbours have
+/// run (at most `limit` times). The thread must not unwind (`through` names what the panic would
+/// have unwound out of), the destructor must have run (the `nth` drop of the test), and so must
+/// every neighbour.
 fn drop_panicky(
     after: fn(&freeway_epoch::Guard),
     step: fn(),
@@ -37,10 +52,16 @@ fn drop_panicky(
         {
             let g = pin();
             defer_drop(&g, Panicky);
+            for _ in 0..AFTER {
+                defer_drop(&g, Neighbour);
+            }
             after(&g);
         }
         let mut steps = 0;
-        while DROPPED.load(Ordering::SeqCst) < nth && steps < limit {
+        while (DROPPED.load(Ordering::SeqCst) < nth
+            || NEIGHBOURS.load(Ordering::SeqCst) < nth * AFTER)
+            && steps < limit
+        {
             step();
             steps += 1;
         }
@@ -53,6 +74,11 @@ fn drop_panicky(
         DROPPED.load(Ordering::SeqCst),
         nth,
         "the panicking destructor did not run within {steps} steps through {through}"
+    );
+    assert_eq!(
+        NEIGHBOURS.load(Ordering::SeqCst),
+        nth * AFTER,
+        "values retired after the panicking destructor were lost with its bag ({through})"
     );
 }
 

@@ -58,8 +58,12 @@
 //! assert!(m.is_empty());
 //! ```
 
+// Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
+#![deny(unsafe_code)]
+
 #[cfg(feature = "rayon")]
 mod par;
+#[allow(unsafe_code)]
 mod raw;
 
 #[cfg(feature = "rayon")]

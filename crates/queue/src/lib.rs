@@ -62,6 +62,10 @@
 //! assert_eq!(bounded.force_push('c'), Some('a'));
 //! ```
 
+// Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 mod raw;
 
 use core::fmt;

@@ -84,6 +84,10 @@
 //! assert_eq!(latch.into_inner(), 100);
 //! ```
 
+// Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 mod raw;
 
 pub use raw::Plain;

@@ -115,6 +115,8 @@
 //! assert_eq!(all, (0..400).collect::<Vec<_>>());
 //! ```
 
+// Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 use core::fmt;
@@ -122,6 +124,7 @@ use core::iter::FusedIterator;
 
 use freeway_epoch::Guard;
 
+#[allow(unsafe_code)]
 mod raw;
 
 /// Elimination slots of [`Stack<T>`] when no count is named: `0`, plain Treiber (elimination did

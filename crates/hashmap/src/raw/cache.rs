@@ -15,10 +15,11 @@
 //! global allocator with exactly its layout (`Box` or `alloc`) and goes back with it, so a block
 //! may move between maps of different types with the same entry layout, and between threads.
 //!
-//! The cache is off under loom (its thread-locals would outlive loom's executions) and under the
-//! sanitizer and fuzzing builds (`--cfg freeway_asan`, set by `cargo xtask asan`, and cargo-fuzz's
-//! `--cfg fuzzing`): a block recycled here is never freed, so AddressSanitizer could not see a
-//! use of an entry after its retirement, and catching that is what those runs are for.
+//! The cache is off under loom (its thread-locals would outlive loom's executions) and whenever
+//! [`freeway_epoch::RECYCLING`] is (the sanitizer and fuzzing builds, the switch the stack's node
+//! pool and the queue's spare segments follow too): a block recycled here is never freed, so
+//! AddressSanitizer could not see a use of an entry after its retirement, and catching that is
+//! what those runs are for.
 
 use std::alloc::Layout;
 use std::cell::RefCell;
@@ -26,7 +27,7 @@ use std::ptr::NonNull;
 
 /// Whether blocks are kept at all (see the module docs): every caller goes through `take` and
 /// `give`, which fall back to the global allocator when this is false.
-const ENABLED: bool = !cfg!(any(loom, fuzzing, freeway_asan));
+const ENABLED: bool = freeway_epoch::RECYCLING && !cfg!(loom);
 /// Blocks kept per layout and thread: above the batch a collection step frees (a few bags of
 /// 64), so that a step's frees all fit.
 const CAP: usize = 1024;

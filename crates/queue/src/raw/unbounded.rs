@@ -140,11 +140,11 @@ const HAS_NEXT: u64 = 1;
 /// within a few dozen retirements (every `COLLECT_EVERY`th retirement collects); with 24
 /// spares a single-threaded churn still allocated 22 segments per 1 000 (`tests/recycle.rs`).
 ///
-/// None in sanitizer and fuzzing builds (`--cfg freeway_asan`, cargo-fuzz's `fuzzing`): every
-/// retired segment is freed, so AddressSanitizer sees a use after the grace period.
+/// None when [`freeway_epoch::RECYCLING`] is off (sanitizer and fuzzing builds): every retired
+/// segment is freed, so AddressSanitizer sees a use after the grace period.
 const POOL_SLOTS: usize = if cfg!(loom) {
     1
-} else if cfg!(any(fuzzing, freeway_asan)) {
+} else if !freeway_epoch::RECYCLING {
     0
 } else {
     64

@@ -36,7 +36,10 @@ const FREE_CAP: usize = 1024;
 
 /// The pool class of `T`'s node layout, if any.
 pub(super) const fn class_of(layout: Layout) -> Option<usize> {
-    if cfg!(loom) || layout.align() > 16 {
+    // Off under loom (models see the algorithm only) and when `RECYCLING` is (sanitizer and
+    // fuzzing builds: every node is freed, so AddressSanitizer sees a use after its grace
+    // period).
+    if cfg!(loom) || !freeway_epoch::RECYCLING || layout.align() > 16 {
         return None;
     }
     let mut i = 0;
@@ -316,8 +319,10 @@ mod imp {
         // Hand the thread's epoch bag to the global queue now and collect what has expired:
         // otherwise the batch waits in the bag behind 63 other closures, longer than the free
         // lists hold, and the nodes go back to the allocator instead of being reused. One flush
-        // per `BATCH` nodes.
-        guard.flush();
+        // per `BATCH` nodes. `collect_now`, not `Guard::flush`: no panic of a deferred function
+        // unwinds out of it into the caller's `pop` (whose value is already taken) or into a
+        // chain's retirement (whose rest would leak).
+        freeway_epoch::collect_now(guard);
     }
 
     /// Appends `p` to the pending batch; returns the batch when it is full (`Err(p)` when the
