@@ -429,7 +429,8 @@ pub fn check_with_budget<S: Spec>(
     history: &History<S::Op, S::Ret>,
     budget: usize,
 ) -> Result<(), Counterexample> {
-    let refs: Vec<&Event<S::Op, S::Ret>> = history.events.iter().collect();
+    let events = expanded::<S>(&history.events);
+    let refs: Vec<&Event<S::Op, S::Ret>> = events.iter().collect();
     check_events(init, &refs, budget).map_err(|mut c| {
         c.partition = None;
         c
@@ -469,8 +470,9 @@ where
     K: Hash + Eq + Debug + Ord,
 {
     type Part<'h, S> = Vec<&'h Event<<S as Spec>::Op, <S as Spec>::Ret>>;
+    let events = expanded::<S>(&history.events);
     let mut parts: HashMap<K, Part<'_, S>> = HashMap::new();
-    for e in &history.events {
+    for e in &events {
         parts.entry(key(&e.op)).or_default().push(e);
     }
     let mut keys: Vec<_> = parts.into_iter().collect();
@@ -482,6 +484,25 @@ where
         })?;
     }
     Ok(())
+}
+
+/// The events with each one replaced by the steps [`Spec::expand`] makes of it, each step with
+/// its event's thread and interval.
+fn expanded<S: Spec>(events: &[Event<S::Op, S::Ret>]) -> Vec<Event<S::Op, S::Ret>> {
+    events
+        .iter()
+        .flat_map(|e| {
+            S::expand(e.op.clone(), e.ret.clone())
+                .into_iter()
+                .map(|(op, ret)| Event {
+                    thread: e.thread,
+                    op,
+                    ret,
+                    call: e.call,
+                    returned: e.returned,
+                })
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy)]

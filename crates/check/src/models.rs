@@ -126,6 +126,162 @@ fn entry_key<T: Value, O, R>(exits: &HashMap<&T, u64>, v: &T, e: &Event<O, R>) -
         .unwrap_or((u64::MAX / 2).saturating_add(e.call))
 }
 
+/// An operation on a queue with batch operations (the unbounded queue's `push_batch` and
+/// `pop_batch`), as recorded and as the checker expands it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BatchOp<T> {
+    /// `push(value)`.
+    Push(T),
+    /// `pop()`.
+    Pop,
+    /// `push_batch(values)`, recorded with an `id` unique in the history. Each value takes effect
+    /// at its own instant during the call, in order, and other operations may fall between them:
+    /// it expands into one [`PushItem`](Self::PushItem) per value.
+    PushBatch {
+        /// Tells this batch's steps from other batches'.
+        id: u64,
+        /// The values, in order.
+        values: Vec<T>,
+    },
+    /// `pop_batch(max)`: it expands into one [`PopTook`](Self::PopTook) step, which takes the
+    /// values the call returned from the front of the queue at one instant.
+    PopBatch(usize),
+    /// The `index`th value of batch `id` (a step of [`PushBatch`](Self::PushBatch)).
+    PushItem {
+        /// The batch.
+        id: u64,
+        /// The value's place in the batch.
+        index: usize,
+        /// The value.
+        value: T,
+    },
+    /// A `pop_batch` step that took `n` values (0: the queue was empty).
+    PopTook(usize),
+}
+
+/// The result of a [`BatchOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BatchRet<T> {
+    /// `push` or `push_batch` returned (or a batch step succeeded).
+    Push,
+    /// `pop` returned this.
+    Pop(Option<T>),
+    /// `pop_batch` returned these values.
+    PopBatch(Vec<T>),
+    /// The model refuses the step here: a batch value out of its order, a `pop_batch` that
+    /// took more values than the queue holds, or none from a non-empty queue. Never recorded, so
+    /// it never matches: the checker tries another order.
+    Refused,
+}
+
+/// An unbounded FIFO queue with batch operations: a [`Fifo`] whose `push_batch` is a sequence of
+/// pushes in order and whose `pop_batch` is one step.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{BatchFifo, BatchOp, BatchRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut q = BatchFifo::new();
+/// q.apply(&BatchOp::PushItem { id: 1, index: 0, value: 'a' });
+/// // The batch's second value cannot come before its first.
+/// assert_eq!(q.apply(&BatchOp::PushItem { id: 1, index: 2, value: 'c' }), BatchRet::Refused);
+/// q.apply(&BatchOp::PushItem { id: 1, index: 1, value: 'b' });
+/// assert_eq!(q.apply(&BatchOp::PopTook(2)), BatchRet::PopBatch(vec!['a', 'b']));
+/// assert_eq!(q.apply(&BatchOp::PopTook(0)), BatchRet::PopBatch(vec![]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct BatchFifo<T> {
+    items: VecDeque<T>,
+    /// Per batch, the index of its next value (batches not started are absent).
+    next: BTreeMap<u64, usize>,
+}
+
+impl<T> BatchFifo<T> {
+    /// An empty queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _q = freeway_check::models::BatchFifo::<u8>::new();
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            items: VecDeque::new(),
+            next: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T: Value> Spec for BatchFifo<T> {
+    type Op = BatchOp<T>;
+    type Ret = BatchRet<T>;
+    fn apply(&mut self, op: &BatchOp<T>) -> BatchRet<T> {
+        match op {
+            BatchOp::Push(v) => {
+                self.items.push_back(v.clone());
+                BatchRet::Push
+            }
+            BatchOp::Pop => BatchRet::Pop(self.items.pop_front()),
+            BatchOp::PushItem { id, index, value } => {
+                let next = self.next.get(id).copied().unwrap_or(0);
+                if next != *index {
+                    return BatchRet::Refused;
+                }
+                self.next.insert(*id, index + 1);
+                self.items.push_back(value.clone());
+                BatchRet::Push
+            }
+            BatchOp::PopTook(n) => {
+                if (*n == 0) != self.items.is_empty() || *n > self.items.len() {
+                    return BatchRet::Refused;
+                }
+                BatchRet::PopBatch(self.items.drain(..n).collect())
+            }
+            // Recorded forms: the checker expands them (see `expand`) before applying anything.
+            BatchOp::PushBatch { .. } | BatchOp::PopBatch(_) => BatchRet::Refused,
+        }
+    }
+
+    fn expand(op: BatchOp<T>, ret: BatchRet<T>) -> Vec<(BatchOp<T>, BatchRet<T>)> {
+        match (op, ret) {
+            (BatchOp::PushBatch { id, values }, ret) => values
+                .into_iter()
+                .enumerate()
+                .map(|(index, value)| (BatchOp::PushItem { id, index, value }, ret.clone()))
+                .collect(),
+            (BatchOp::PopBatch(_), BatchRet::PopBatch(got)) => {
+                vec![(BatchOp::PopTook(got.len()), BatchRet::PopBatch(got))]
+            }
+            (op, ret) => vec![(op, ret)],
+        }
+    }
+
+    /// As for [`Fifo`]: pops by their return, each value's push by when the value left.
+    fn search_keys(events: &[&Event<BatchOp<T>, BatchRet<T>>]) -> Option<Vec<u64>> {
+        let exits = exit_times(events.iter().flat_map(|e| {
+            let taken: Vec<&T> = match &e.ret {
+                BatchRet::Pop(Some(v)) => vec![v],
+                BatchRet::PopBatch(vs) => vs.iter().collect(),
+                _ => Vec::new(),
+            };
+            taken.into_iter().map(move |v| (v, e.returned))
+        }));
+        Some(
+            events
+                .iter()
+                .map(|e| match &e.op {
+                    BatchOp::Push(v) | BatchOp::PushItem { value: v, .. } => {
+                        entry_key(&exits, v, e)
+                    }
+                    _ => e.returned,
+                })
+                .collect(),
+        )
+    }
+}
+
 /// An operation on a bounded queue.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BoundedOp<T> {

@@ -85,4 +85,25 @@ pub trait Spec: Clone + Eq + Hash + Debug {
     fn search_keys(events: &[&Event<Self::Op, Self::Ret>]) -> Option<Vec<u64>> {
         None
     }
+
+    /// The steps one recorded operation stands for, each linearized at its own instant inside
+    /// the operation's interval (the checker expands every event before it searches). The
+    /// default is the operation itself; a batch that promises "each item at its own instant, in
+    /// order" expands into one step per item, and the spec refuses the steps out of order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_check::models::{BatchFifo, BatchOp, BatchRet};
+    /// use freeway_check::spec::Spec;
+    ///
+    /// let steps = BatchFifo::<u8>::expand(
+    ///     BatchOp::PushBatch { id: 7, values: vec![1, 2] },
+    ///     BatchRet::Push,
+    /// );
+    /// assert_eq!(steps.len(), 2);
+    /// ```
+    fn expand(op: Self::Op, ret: Self::Ret) -> Vec<(Self::Op, Self::Ret)> {
+        vec![(op, ret)]
+    }
 }

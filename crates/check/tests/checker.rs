@@ -101,6 +101,44 @@ fn rejects_pop_empty_when_a_value_was_certainly_there() {
     assert!(check(&Fifo::new(), &h).is_err());
 }
 
+/// A batch's values may interleave with other pushes, but not change their own order; a
+/// `pop_batch` takes the front at one instant.
+#[test]
+fn batch_model_accepts_interleaving_and_rejects_reordering() {
+    type Op = BatchOp<u8>;
+    type Ret = BatchRet<u8>;
+    let batch = || Op::PushBatch {
+        id: 1,
+        values: vec![1, 2],
+    };
+    // A single push (3) overlapping the batch lands between its values: fine.
+    let ok = History::from_events(vec![
+        e(0, batch(), Ret::Push, 0, 10),
+        e(1, Op::Push(3), Ret::Push, 1, 9),
+        e(1, Op::PopBatch(8), Ret::PopBatch(vec![1, 3, 2]), 11, 12),
+    ]);
+    check(&BatchFifo::new(), &ok).unwrap();
+    // The batch's own values out of order: refused.
+    let reordered = History::from_events(vec![
+        e(0, batch(), Ret::Push, 0, 10),
+        e(1, Op::PopBatch(8), Ret::PopBatch(vec![2, 1]), 11, 12),
+    ]);
+    assert!(check(&BatchFifo::new(), &reordered).is_err());
+    // A pop_batch that skipped a value certainly there: refused.
+    let skipped = History::from_events(vec![
+        e(0, Op::Push(5), Ret::Push, 0, 1),
+        e(0, Op::Push(6), Ret::Push, 2, 3),
+        e(1, Op::PopBatch(8), Ret::PopBatch(vec![6]), 4, 5),
+    ]);
+    assert!(check(&BatchFifo::new(), &skipped).is_err());
+    // An empty pop_batch while a value was certainly there: refused.
+    let empty = History::from_events(vec![
+        e(0, Op::Push(5), Ret::Push, 0, 1),
+        e(1, Op::PopBatch(8), Ret::PopBatch(vec![]), 4, 5),
+    ]);
+    assert!(check(&BatchFifo::new(), &empty).is_err());
+}
+
 #[test]
 fn accepts_concurrent_reorderings() {
     // Two overlapping pushes may linearize in either order.

@@ -6,7 +6,10 @@
 #![cfg(not(loom))]
 
 use freeway_check::drops::DropTracker;
-use freeway_check::models::{BoundedFifo, BoundedOp, BoundedRet, Fifo, QueueOp, QueueRet};
+use freeway_check::models::{
+    BatchFifo, BatchOp, BatchRet, BoundedFifo, BoundedOp, BoundedRet, Fifo, QueueOp, QueueRet,
+};
+use freeway_check::spec::Spec;
 use freeway_check::stress::{StressConfig, stress};
 use freeway_epoch::sync::{Mutex, MutexGuard, thread};
 use freeway_epoch::{accounting, reclaim_until_quiescent_for};
@@ -114,6 +117,66 @@ fn array_queue_is_linearizable() {
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// Batches mixed with single calls, checked against the batch model: each `push_batch` is a
+/// sequence of pushes in order (other operations may fall between its values), each `pop_batch`
+/// one step taking the front. Small rounds across a segment boundary (values pre-queued so that
+/// the operations straddle it).
+#[test]
+fn batches_are_linearizable() {
+    let _s = serial();
+    for threads in [2, 3] {
+        let report = stress(
+            &StressConfig {
+                threads,
+                ops_per_thread: 60,
+                rounds: 30,
+                time_limit: Duration::from_millis(600),
+                ..StressConfig::default()
+            },
+            {
+                let mut m = BatchFifo::<u64>::new();
+                for v in 0..250 {
+                    m.apply(&BatchOp::Push(v));
+                }
+                m
+            },
+            || {
+                let q = Queue::new();
+                q.push_batch(0..250u64);
+                q
+            },
+            |rng, _| match rng.below(4) {
+                0 => BatchOp::Push(rng.next_u64()),
+                1 => BatchOp::Pop,
+                2 => BatchOp::PushBatch {
+                    id: rng.next_u64(),
+                    values: (0..1 + rng.below(6)).map(|_| rng.next_u64()).collect(),
+                },
+                _ => BatchOp::PopBatch(1 + rng.below(8) as usize),
+            },
+            |q, op| match op {
+                BatchOp::Push(v) => {
+                    q.push(*v);
+                    BatchRet::Push
+                }
+                BatchOp::Pop => BatchRet::Pop(q.pop()),
+                BatchOp::PushBatch { values, .. } => {
+                    q.push_batch(values.iter().copied());
+                    BatchRet::Push
+                }
+                BatchOp::PopBatch(max) => {
+                    let mut out = Vec::new();
+                    q.pop_batch(&mut out, *max);
+                    BatchRet::PopBatch(out)
+                }
+                BatchOp::PushItem { .. } | BatchOp::PopTook(_) => unreachable!("not generated"),
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(report.operations > 0);
     }
 }
 
