@@ -255,22 +255,19 @@ fn loom_all(only: Option<&str>, preemptions: u32) -> Result {
         if nextest {
             // nextest runs every model in its own process: a failing model aborts its binary
             // (crossbeam's Drop panics outside the model), and must not hide the others.
-            cmd.args([
-                "nextest",
-                "run",
-                "--release",
-                "-p",
-                pkg,
-                "--test",
-                "loom",
-                "--no-fail-fast",
-                "--failure-output",
-                "final",
-                "--status-level",
-                "pass",
-                "--no-tests",
-                "warn",
-            ]);
+            cmd.args(["nextest", "run", "--release", "-p", pkg])
+                .args(loom_features(pkg))
+                .args([
+                    "--test",
+                    "loom",
+                    "--no-fail-fast",
+                    "--failure-output",
+                    "final",
+                    "--status-level",
+                    "pass",
+                    "--no-tests",
+                    "warn",
+                ]);
             if run(&mut cmd).is_err() {
                 failed.push(pkg.clone());
             }
@@ -285,6 +282,16 @@ fn loom_all(only: Option<&str>, preemptions: u32) -> Result {
     }
 }
 
+/// Cargo features a crate's loom models need: the queue's waiting protocol has models of its
+/// own, behind its `wait` feature.
+fn loom_features(pkg: &str) -> &'static [&'static str] {
+    if pkg == "freeway-queue" {
+        &["--features", "wait"]
+    } else {
+        &[]
+    }
+}
+
 /// Without nextest: list the models, then run each in its own process.
 fn loom_one_by_one(base: Command, pkg: &str) -> Result<Vec<String>> {
     let mut list = Command::new(base.get_program());
@@ -294,16 +301,9 @@ fn loom_one_by_one(base: Command, pkg: &str) -> Result<Vec<String>> {
         }
     }
     let out = list
-        .args([
-            "test",
-            "--release",
-            "-p",
-            pkg,
-            "--test",
-            "loom",
-            "--",
-            "--list",
-        ])
+        .args(["test", "--release", "-p", pkg])
+        .args(loom_features(pkg))
+        .args(["--test", "loom", "--", "--list"])
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {
@@ -325,17 +325,9 @@ fn loom_one_by_one(base: Command, pkg: &str) -> Result<Vec<String>> {
                 cmd.env(k, v);
             }
         }
-        cmd.args([
-            "test",
-            "--release",
-            "-p",
-            pkg,
-            "--test",
-            "loom",
-            "--",
-            "--exact",
-            &name,
-        ]);
+        cmd.args(["test", "--release", "-p", pkg])
+            .args(loom_features(pkg))
+            .args(["--test", "loom", "--", "--exact", &name]);
         if run(&mut cmd).is_err() {
             eprintln!("loom model FAILED: {pkg}::{name}");
             failed.push(format!("{pkg}::{name}"));

@@ -1,10 +1,13 @@
 //! Multi-producer multi-consumer FIFO queues on Freeway's epoch-based reclamation core.
 //!
-//! - [`Queue<T>`]: unbounded, lock-free, fetch-and-add based (after Ramalhete and Correia's
-//!   FAAArrayQueue, the simplest of the family of LCRQ, Morrison and Afek, PPoPP 2013, and LPRQ,
-//!   Romanov and Koval, PPoPP 2023). A producer or consumer that is preempted mid-operation never
-//!   makes anyone else wait beyond a short, fixed grace period. It also has
-//!   [`Queue::push_batch`] and [`Queue::pop_batch`], which claim many slots with one atomic step.
+//! - [`Queue<T>`]: unbounded, lock-free, a list of segments whose slots are claimed with a
+//!   compare-exchange that backs off when it loses (the segmented form of Dmitry Vyukov's
+//!   bounded queue, as crossbeam's `SegQueue` uses it, with the late-producer poisoning of the
+//!   fetch-and-add queues: Ramalhete and Correia's FAAArrayQueue, LCRQ of Morrison and Afek,
+//!   PPoPP 2013, LPRQ of Romanov and Koval, PPoPP 2023). A producer or consumer that is
+//!   preempted mid-operation never makes anyone else wait beyond a short, fixed grace period. It
+//!   also has [`Queue::push_batch`] and [`Queue::pop_batch`], which claim many slots with one
+//!   atomic step.
 //! - [`ArrayQueue<T>`]: bounded, Vyukov's stamped ring (Dmitry Vyukov, "Bounded MPMC queue",
 //!   1024cores.net, 2010), with [`ArrayQueue::force_push`] to evict the oldest element when
 //!   full. Its fast path is one CAS and one store, but a consumer can wait for a producer that
@@ -14,19 +17,43 @@
 //!
 //! # The algorithm of `Queue`
 //!
-//! Values live in segments of slots linked into a list. Producers take a ticket (a slot index)
-//! from the tail segment's enqueue counter with one fetch-and-add, write the value into their
-//! slot, and set the slot's `WRITTEN` bit; consumers take a ticket from the head segment's
-//! dequeue counter and set the slot's `TAKEN` bit. Whoever sets their bit second decides the
-//! slot: a consumer that finds the value written takes it; a consumer that comes first (after
-//! re-reading the slot a fixed number of times) poisons the slot and takes another ticket, and
-//! its producer takes its value back and pushes it again. Nobody waits for another thread beyond
-//! that fixed grace period, so the queue is lock-free. A full segment is followed by a new one
-//! linked with one CAS; a drained segment goes, after an epoch grace period, to a small pool of
-//! spares that later segments are taken from, so a queue in steady state allocates nothing.
-//! The full walk-through, the slot state table and the argument for why an empty `pop` is
-//! linearizable are in the docs of the private `raw::unbounded` module (and in `docs/queue.md`
-//! of the repository).
+//! Values live in segments of slots linked into a list. Each end of the queue has a position
+//! counter; a producer claims the slot at the tail position by moving the counter on with a
+//! compare-exchange, writes its value and sets the slot's `WRITTEN` bit; a consumer claims the
+//! slot at the head position the same way and takes the value if `WRITTEN` is set. A thread
+//! that loses a compare-exchange backs off, so under contention one thread at a time runs a
+//! burst on warm cache lines. A consumer that finds its slot not yet written re-reads it a fixed
+//! number of times, then poisons it (`TAKEN`) and claims another; its producer then takes its
+//! value back and pushes it again. Nobody waits for another thread beyond that grace period, so
+//! the queue is lock-free. The last thread to finish with a segment's slots retires it through
+//! the epoch to a small pool of spares that later segments come from, so a queue in steady state
+//! allocates nothing. The full walk-through, the slot state table and the argument for why an
+//! empty `pop` is linearizable are in the docs of the private `raw::unbounded` module (and in
+//! `docs/queue.md` of the repository).
+//!
+//! # Waiting (feature `wait`)
+//!
+//! With the `wait` feature, consumers can sleep until a value arrives ([`Queue::pop_wait`],
+//! `pop_timeout`, `pop_async`), and producers of an [`ArrayQueue`] until there is room
+//! (`push_wait`, `push_timeout`, `push_async`). It works with threads and with any async
+//! executor (the futures are `Send` when `T` is), through event-listener. With nobody waiting, a
+//! push or pop pays one extra atomic load.
+//!
+//! ```
+//! # #[cfg(feature = "wait")] {
+//! use freeway_queue::Queue;
+//!
+//! let jobs = Queue::new();
+//! std::thread::scope(|s| {
+//!     let worker = s.spawn(|| futures_lite::future::block_on(jobs.pop_async()));
+//!     jobs.push("render");
+//!     assert_eq!(worker.join().unwrap(), "render");
+//! });
+//! # }
+//! ```
+//!
+//! `examples/worker_pool.rs` runs a pool of async workers that sleep between bursts of jobs and
+//! shut down cleanly.
 //!
 //! # Progress guarantees
 //!
@@ -67,18 +94,32 @@
 
 #[allow(unsafe_code)]
 mod raw;
+#[cfg(feature = "wait")]
+mod wait;
 
 use core::fmt;
+#[cfg(feature = "wait")]
+use core::future::Future;
+#[cfg(feature = "wait")]
+use std::time::Duration;
 
 /// An unbounded multi-producer multi-consumer FIFO queue.
 ///
 /// Lock-free: no operation waits for another thread, even one preempted in the middle of a
 /// `push` or `pop` (a consumer re-reads a slot whose producer is mid-write a fixed number of
-/// times, then moves on). Values are stored inline in segments of 256 slots; a queue in use holds at
-/// least one segment. Drained segments are recycled: once freeway-epoch's grace period is over
-/// they are parked in a per-queue pool of up to 64 spares (about 280 KiB for `u64` values) and
+/// times, then moves on). Values are stored inline in segments of 255 slots; a queue in use holds
+/// at least one segment. Retired segments are recycled: once freeway-epoch's grace period is over
+/// they are parked in a per-queue pool of up to 64 spares (about 256 KiB for `u64` values) and
 /// reused, so a queue in steady state allocates nothing; spares beyond that are freed, and the
 /// pool is freed after the queue. A thread that stays pinned for long delays both.
+///
+/// With the `wait` feature, consumers can also sleep until a value arrives: [`pop_wait`],
+/// [`pop_timeout`] and [`pop_async`] (runtime-agnostic). A `push` then reads one more atomic,
+/// and wakes a sleeper only if there is one.
+///
+/// [`pop_wait`]: Queue::pop_wait
+/// [`pop_timeout`]: Queue::pop_timeout
+/// [`pop_async`]: Queue::pop_async
 ///
 /// # Examples
 ///
@@ -94,6 +135,9 @@ use core::fmt;
 /// ```
 pub struct Queue<T> {
     raw: raw::RawQueue<T>,
+    /// Consumers sleeping until a value arrives.
+    #[cfg(feature = "wait")]
+    not_empty: wait::Signal,
 }
 
 impl<T> Queue<T> {
@@ -112,6 +156,8 @@ impl<T> Queue<T> {
     pub const fn new() -> Self {
         Self {
             raw: raw::RawQueue::new(),
+            #[cfg(feature = "wait")]
+            not_empty: wait::Signal::new(),
         }
     }
 
@@ -129,6 +175,8 @@ impl<T> Queue<T> {
     pub fn new() -> Self {
         Self {
             raw: raw::RawQueue::new(),
+            #[cfg(feature = "wait")]
+            not_empty: wait::Signal::new(),
         }
     }
 
@@ -143,7 +191,9 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn push(&self, value: T) {
-        self.raw.push(value)
+        self.raw.push(value);
+        #[cfg(feature = "wait")]
+        self.not_empty.notify(1);
     }
 
     /// `push` that runs `stall` after claiming its slot and before publishing into it: lets the
@@ -193,7 +243,21 @@ impl<T> Queue<T> {
     /// assert_eq!(q.pop(), Some(0));
     /// ```
     pub fn push_batch<I: IntoIterator<Item = T>>(&self, items: I) {
-        self.raw.push_batch(items.into_iter())
+        #[cfg(feature = "wait")]
+        {
+            /// Wakes one sleeper per value pushed, also when the iterator panics.
+            struct Wake<'a>(&'a wait::Signal, usize);
+            impl Drop for Wake<'_> {
+                fn drop(&mut self) {
+                    self.0.notify(self.1);
+                }
+            }
+            let mut wake = Wake(&self.not_empty, 0);
+            let counted = items.into_iter().inspect(|_| wake.1 += 1);
+            self.raw.push_batch(counted);
+        }
+        #[cfg(not(feature = "wait"))]
+        self.raw.push_batch(items.into_iter());
     }
 
     /// Moves up to `max` values from the front of the queue to the end of `out`, claiming them
@@ -243,6 +307,61 @@ impl<T> Queue<T> {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
+    }
+}
+
+/// Waiting (feature `wait`).
+#[cfg(feature = "wait")]
+impl<T> Queue<T> {
+    /// Removes the value at the front, sleeping until there is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_queue::Queue;
+    ///
+    /// let q = Queue::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| q.push("late"));
+    ///     assert_eq!(q.pop_wait(), "late");
+    /// });
+    /// ```
+    pub fn pop_wait(&self) -> T {
+        self.not_empty.wait_forever(|| self.pop())
+    }
+
+    /// Removes the value at the front, sleeping until there is one or `timeout` has passed
+    /// (`None`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let q = freeway_queue::Queue::<u8>::new();
+    /// assert_eq!(q.pop_timeout(Duration::from_millis(10)), None);
+    /// q.push(1);
+    /// assert_eq!(q.pop_timeout(Duration::from_millis(10)), Some(1));
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
+        self.not_empty.wait_for(|| self.pop(), timeout)
+    }
+
+    /// Removes the value at the front, waiting (asynchronously) until there is one. Works
+    /// under any executor; the future is `Send` when `T` is.
+    ///
+    /// Cancel-safe: a future dropped before it completes has taken nothing, and passes a wake-up
+    /// it received on to another waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::Queue::new();
+    /// q.push(9);
+    /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 9);
+    /// ```
+    pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
+        self.not_empty.wait_async(|| self.pop())
     }
 }
 
@@ -377,6 +496,12 @@ impl<T> fmt::Debug for IntoIter<T> {
 /// ```
 pub struct ArrayQueue<T> {
     raw: raw::RawArrayQueue<T>,
+    /// Consumers sleeping until a value arrives.
+    #[cfg(feature = "wait")]
+    not_empty: wait::Signal,
+    /// Producers sleeping until there is room.
+    #[cfg(feature = "wait")]
+    not_full: wait::Signal,
 }
 
 impl<T> ArrayQueue<T> {
@@ -405,6 +530,10 @@ impl<T> ArrayQueue<T> {
         );
         Self {
             raw: raw::RawArrayQueue::new(capacity),
+            #[cfg(feature = "wait")]
+            not_empty: wait::Signal::new(),
+            #[cfg(feature = "wait")]
+            not_full: wait::Signal::new(),
         }
     }
 
@@ -419,7 +548,12 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline]
     pub fn push(&self, value: T) -> Result<(), T> {
-        self.raw.push(value)
+        let r = self.raw.push(value);
+        #[cfg(feature = "wait")]
+        if r.is_ok() {
+            self.not_empty.notify(1);
+        }
+        r
     }
 
     /// Pushes `value` at the back; if the queue is full, first removes the value at the front
@@ -436,7 +570,10 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline]
     pub fn force_push(&self, value: T) -> Option<T> {
-        self.raw.force_push(value)
+        let old = self.raw.force_push(value);
+        #[cfg(feature = "wait")]
+        self.not_empty.notify(1);
+        old
     }
 
     /// Removes the value at the front, or returns `None` if the queue is empty.
@@ -451,7 +588,12 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline]
     pub fn pop(&self) -> Option<T> {
-        self.raw.pop()
+        let v = self.raw.pop();
+        #[cfg(feature = "wait")]
+        if v.is_some() {
+            self.not_full.notify(1);
+        }
+        v
     }
 
     /// The most values the queue can hold.
@@ -501,6 +643,126 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn is_full(&self) -> bool {
         self.raw.is_full()
+    }
+}
+
+/// Waiting (feature `wait`).
+#[cfg(feature = "wait")]
+impl<T> ArrayQueue<T> {
+    /// [`Queue::pop_wait`] for the bounded queue: removes the front value, sleeping until
+    /// there is one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(4);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| q.push('x').unwrap());
+    ///     assert_eq!(q.pop_wait(), 'x');
+    /// });
+    /// ```
+    pub fn pop_wait(&self) -> T {
+        self.not_empty.wait_forever(|| self.pop())
+    }
+
+    /// [`Queue::pop_timeout`] for the bounded queue: `None` if no value came within `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::<u8>::new(1);
+    /// assert_eq!(q.pop_timeout(std::time::Duration::from_millis(10)), None);
+    /// ```
+    pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
+        self.not_empty.wait_for(|| self.pop(), timeout)
+    }
+
+    /// [`Queue::pop_async`] for the bounded queue (any executor; `Send` when `T` is;
+    /// cancel-safe).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(2);
+    /// q.push(3).unwrap();
+    /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 3);
+    /// ```
+    pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
+        self.not_empty.wait_async(|| self.pop())
+    }
+
+    /// Pushes `value` at the back, sleeping while the queue is full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(1);
+    /// q.push(1).unwrap();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(q.pop_wait(), 1));
+    ///     q.push_wait(2); // sleeps until the pop above makes room
+    /// });
+    /// assert_eq!(q.pop(), Some(2));
+    /// ```
+    pub fn push_wait(&self, value: T) {
+        let mut slot = Some(value);
+        self.not_full.wait_forever(|| self.push_from(&mut slot));
+    }
+
+    /// Pushes `value` at the back, sleeping while the queue is full, for at most `timeout`;
+    /// gives the value back as `Err(value)` if there was no room by then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let q = freeway_queue::ArrayQueue::new(1);
+    /// assert_eq!(q.push_timeout('a', Duration::from_millis(10)), Ok(()));
+    /// assert_eq!(q.push_timeout('b', Duration::from_millis(10)), Err('b'));
+    /// ```
+    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
+        let mut slot = Some(value);
+        match self
+            .not_full
+            .wait_for(|| self.push_from(&mut slot), timeout)
+        {
+            Some(()) => Ok(()),
+            None => match slot {
+                Some(v) => Err(v),
+                None => unreachable!("a push that did not succeed keeps its value"),
+            },
+        }
+    }
+
+    /// Pushes `value` at the back, waiting (asynchronously) while the queue is full. Works
+    /// under any executor; the future is `Send` when `T` is.
+    ///
+    /// A future dropped before it completes drops `value` with it: the value is then never in
+    /// the queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let q = freeway_queue::ArrayQueue::new(1);
+    /// futures_lite::future::block_on(q.push_async(5));
+    /// assert_eq!(q.pop(), Some(5));
+    /// ```
+    pub fn push_async(&self, value: T) -> impl Future<Output = ()> + '_ {
+        let mut slot = Some(value);
+        self.not_full.wait_async(move || self.push_from(&mut slot))
+    }
+
+    /// One attempt of the waiting pushes: pushes the value out of `slot`, or puts it back.
+    fn push_from(&self, slot: &mut Option<T>) -> Option<()> {
+        let v = slot.take()?;
+        match self.push(v) {
+            Ok(()) => Some(()),
+            Err(v) => {
+                *slot = Some(v);
+                None
+            }
+        }
     }
 }
 

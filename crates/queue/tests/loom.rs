@@ -274,3 +274,32 @@ fn array_queue_push_pop_race() {
         assert_eq!(got, [1, 2, 3]);
     });
 }
+
+/// The waiting protocol (feature `wait`): a consumer going to sleep races a push. It must wake
+/// with the value; a lost wake-up leaves it parked forever, which loom reports as a deadlock.
+#[cfg(feature = "wait")]
+#[test]
+fn queue_pop_wait_races_push() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let q2 = q.clone();
+        let consumer = thread::spawn(move || q2.pop_wait());
+        q.push(7);
+        assert_eq!(consumer.join().unwrap(), 7);
+    });
+}
+
+/// The same on the bounded queue's other side: a producer sleeping on a full queue races a pop.
+#[cfg(feature = "wait")]
+#[test]
+fn array_queue_push_wait_races_pop() {
+    loom::model(|| {
+        let q = Arc::new(ArrayQueue::new(1));
+        q.push(1).unwrap();
+        let q2 = q.clone();
+        let producer = thread::spawn(move || q2.push_wait(2));
+        assert_eq!(q.pop_wait(), 1);
+        producer.join().unwrap();
+        assert_eq!(q.pop(), Some(2));
+    });
+}

@@ -1,0 +1,160 @@
+//! Waiting for a queue to change (feature `wait`): one [`Signal`] per condition ("not empty",
+//! and for the bounded queue "not full"), built on event-listener's `Event`.
+//!
+//! # The protocol
+//!
+//! A waiter counts itself in `sleeping` (a `SeqCst` read-modify-write), registers a listener,
+//! tries its operation once more, and only then sleeps. An operation that may have made the
+//! condition true (a push for "not empty", a pop for "not full") reads `sleeping` after its own
+//! `SeqCst` claim, and notifies only if someone is counted. Both sides are `SeqCst`, so in their
+//! single total order either the notifier's read comes after the waiter's count (and it
+//! notifies), or the notifier's claim came before the waiter's retry, which then sees it. A
+//! notification that lands between the listener's registration and its sleep is kept by the
+//! listener, so nothing falls between the retry and the sleep. With nobody waiting, the cost on
+//! the fast path is that one load: no notification, no fence.
+//!
+//! Notifications are "additional": every push wakes one more waiter, even while an earlier one
+//! is still on its way, so a value never sits in the queue while every waiter sleeps. A listener
+//! that was notified and is then dropped (a timed-out or cancelled wait) passes its
+//! notification on to another listener.
+
+use std::time::{Duration, Instant};
+
+use event_listener::{Event, IntoNotification, Listener};
+use freeway_epoch::sync::atomic::AtomicUsize;
+use freeway_epoch::sync::atomic::Ordering::SeqCst;
+
+/// Under loom, a `SeqCst` fence at each half of the protocol. loom 0.7 does not model the single
+/// total order of `SeqCst` accesses (it treats them as acquire/release), which the protocol
+/// relies on, so without fences its models report a lost wake-up that the memory model rules
+/// out; it does model `SeqCst` fences, which give the same order. Real builds rely on the
+/// accesses themselves: a fence on every push would cost what the feature promises not to.
+#[inline]
+fn loom_sc_fence() {
+    #[cfg(loom)]
+    freeway_epoch::sync::atomic::fence(SeqCst);
+}
+
+/// A condition that threads and tasks can wait for.
+pub(crate) struct Signal {
+    event: Event,
+    /// Waiters between their count and their wake-up (or give-up).
+    sleeping: AtomicUsize,
+}
+
+/// Counts one waiter while it lives (so a cancelled future uncounts itself).
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn new(sleeping: &'a AtomicUsize) -> Self {
+        // SeqCst: the waiter's half of the protocol (module docs), ordered before its retry.
+        sleeping.fetch_add(1, SeqCst);
+        loom_sc_fence();
+        Self(sleeping)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        // SeqCst: as in `new` (an early uncount only costs a notifier a skipped notification
+        // that nobody needed).
+        self.0.fetch_sub(1, SeqCst);
+    }
+}
+
+impl Signal {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        Self {
+            event: Event::new(),
+            sleeping: AtomicUsize::new(0),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        Self {
+            event: Event::new(),
+            sleeping: AtomicUsize::new(0),
+        }
+    }
+
+    /// Wakes up to `n` more waiters, if any is counted. Call it after the operation that may
+    /// have made the condition true (after its `SeqCst` claim).
+    #[inline]
+    pub(crate) fn notify(&self, n: usize) {
+        loom_sc_fence();
+        // SeqCst: the notifier's half of the protocol (module docs).
+        if n > 0 && self.sleeping.load(SeqCst) != 0 {
+            self.notify_slow(n);
+        }
+    }
+
+    #[cold]
+    fn notify_slow(&self, n: usize) {
+        self.event.notify(n.additional());
+    }
+
+    /// Runs `attempt` until it succeeds, sleeping between tries.
+    pub(crate) fn wait_forever<R>(&self, attempt: impl FnMut() -> Option<R>) -> R {
+        match self.wait(attempt, None) {
+            Some(r) => r,
+            None => unreachable!("a wait without a deadline ends with a result"),
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, sleeping between tries; `None` once `timeout` has
+    /// passed (after one last try).
+    pub(crate) fn wait_for<R>(
+        &self,
+        attempt: impl FnMut() -> Option<R>,
+        timeout: Duration,
+    ) -> Option<R> {
+        // A timeout too long for the clock is no timeout.
+        self.wait(attempt, Instant::now().checked_add(timeout))
+    }
+
+    /// Runs `attempt` until it succeeds, sleeping between tries; `None` once `deadline` passes
+    /// (after one last try).
+    fn wait<R>(
+        &self,
+        mut attempt: impl FnMut() -> Option<R>,
+        deadline: Option<Instant>,
+    ) -> Option<R> {
+        loop {
+            if let Some(r) = attempt() {
+                return Some(r);
+            }
+            let counted = Counted::new(&self.sleeping);
+            let listener = self.event.listen();
+            if let Some(r) = attempt() {
+                return Some(r);
+            }
+            match deadline {
+                None => listener.wait(),
+                Some(d) => {
+                    if listener.wait_deadline(d).is_none() {
+                        drop(counted);
+                        return attempt();
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`wait`](Self::wait) for async tasks, without a deadline. Cancel-safe: dropped while
+    /// pending, it has taken nothing, uncounts itself, and passes on a notification it got.
+    pub(crate) async fn wait_async<R>(&self, mut attempt: impl FnMut() -> Option<R>) -> R {
+        loop {
+            if let Some(r) = attempt() {
+                return r;
+            }
+            let _counted = Counted::new(&self.sleeping);
+            let listener = self.event.listen();
+            if let Some(r) = attempt() {
+                return r;
+            }
+            listener.await;
+        }
+    }
+}
