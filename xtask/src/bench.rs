@@ -98,7 +98,7 @@ pub(crate) fn run(args: &[String]) -> Result {
     let memory = read_memory();
     let queues = match &group {
         Some(g) if !g.contains("queue") => String::new(),
-        _ => queue_table(threads.as_deref())?,
+        _ => queue_table(threads.as_deref())? + &wait_pipeline()?,
     };
     let mut report = render(&points, command.trim(), full);
     report += &queues;
@@ -171,6 +171,36 @@ fn queue_table(threads: Option<&str>) -> Result<String> {
     Ok(format!(
         "\n## Queues, duration-based (`cargo run --release -p freeway-benches --example \
          queue_table`)\n\n{table}"
+    ))
+}
+
+/// The pipeline with sleeping consumers (`benches/examples/wait_pipeline.rs`): the queues'
+/// `wait` feature against async-channel, flume and crossbeam-channel, on threads and tokio tasks.
+fn wait_pipeline() -> Result<String> {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "freeway-benches",
+        "--features",
+        "freeway-queue/wait",
+        "--example",
+        "wait_pipeline",
+    ]);
+    eprintln!("running the waiting pipeline: {}", show(&cmd));
+    let out = cmd.output().map_err(|e| format!("wait_pipeline: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "wait_pipeline failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(format!(
+        "\n## Waiting queues against channels (`cargo run --release -p freeway-benches \
+         --features freeway-queue/wait --example wait_pipeline`)\n\n{}",
+        String::from_utf8_lossy(&out.stdout)
     ))
 }
 

@@ -13,6 +13,10 @@
 //! listener, so nothing falls between the retry and the sleep. With nobody waiting, the cost on
 //! the fast path is that one load: no notification, no fence.
 //!
+//! A blocking wait first retries a few times, spinning and then yielding, since a value often
+//! arrives within microseconds and a sleep costs two system calls; an async wait registers at
+//! once and lets the executor run other tasks.
+//!
 //! Notifications are "additional": every push wakes one more waiter, even while an earlier one
 //! is still on its way, so a value never sits in the queue while every waiter sleeps. A listener
 //! that was notified and is then dropped (a timed-out or cancelled wait) passes its
@@ -23,6 +27,8 @@ use std::time::{Duration, Instant};
 use event_listener::{Event, IntoNotification, Listener};
 use freeway_epoch::sync::atomic::AtomicUsize;
 use freeway_epoch::sync::atomic::Ordering::SeqCst;
+use freeway_epoch::sync::hint::spin_loop;
+use freeway_epoch::sync::thread::yield_now;
 
 /// Under loom, a `SeqCst` fence at each half of the protocol. loom 0.7 does not model the single
 /// total order of `SeqCst` accesses (it treats them as acquire/release), which the protocol
@@ -41,6 +47,10 @@ pub(crate) struct Signal {
     /// Waiters between their count and their wake-up (or give-up).
     sleeping: AtomicUsize,
 }
+
+/// Tries of a blocking wait before it sleeps: six with a growing spin (1 to 32 pauses), then
+/// yields. None under loom, where the spins would only multiply the interleavings.
+const SPIN_ROUNDS: u32 = if cfg!(loom) { 0 } else { 9 };
 
 /// Counts one waiter while it lives (so a cancelled future uncounts itself).
 struct Counted<'a>(&'a AtomicUsize);
@@ -121,6 +131,21 @@ impl Signal {
         mut attempt: impl FnMut() -> Option<R>,
         deadline: Option<Instant>,
     ) -> Option<R> {
+        // A value often arrives within microseconds: try a few more times, spinning and then
+        // yielding, before paying for a sleep and a wake-up (two system calls). Not in async
+        // waits, where the executor has other tasks to run instead.
+        for round in 0..SPIN_ROUNDS {
+            if let Some(r) = attempt() {
+                return Some(r);
+            }
+            if round < 6 {
+                for _ in 0..1u32 << round {
+                    spin_loop();
+                }
+            } else {
+                yield_now();
+            }
+        }
         loop {
             if let Some(r) = attempt() {
                 return Some(r);
