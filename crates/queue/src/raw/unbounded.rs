@@ -112,16 +112,20 @@
 //! their correctness.
 
 use core::marker::PhantomData;
-use core::mem::MaybeUninit;
 
 use freeway_epoch::sync::Arc;
 use freeway_epoch::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
-use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU8, AtomicU64, AtomicUsize};
-use freeway_epoch::sync::cell::UnsafeCell;
+use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::{
-    Atomic, CachePadded, Guard, Owned, Shared, defer_unchecked, pin, retire, unprotected,
+    Atomic, CachePadded, Guard, Shared, defer_unchecked, pin, retire, unprotected,
 };
+
+mod pool;
+mod retire;
+mod segment;
+use pool::Pool;
+use segment::Segment;
 
 /// Slots per segment: small under loom so that models cross segment boundaries.
 pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 255 };
@@ -206,80 +210,6 @@ fn back_off(step: &mut u32) {
     *step = step.saturating_add(1);
 }
 
-struct Slot<T> {
-    /// The state bits of the table in the module docs.
-    state: AtomicU8,
-    value: UnsafeCell<MaybeUninit<T>>,
-}
-
-impl<T> Slot<T> {
-    fn new() -> Self {
-        Self {
-            state: AtomicU8::new(0),
-            value: UnsafeCell::new(MaybeUninit::uninit()),
-        }
-    }
-}
-
-struct Segment<T> {
-    /// The following segment, null until a switch links it.
-    next: Atomic<Segment<T>>,
-    /// The lap this segment serves (written before the segment is published, then read-only).
-    lap: u64,
-    /// The next segment in the queue's `limbo` list while this one is parked there.
-    parked_next: Atomic<Segment<T>>,
-    /// Slots before this one are known to be finished (see `RawQueue::finished`).
-    checked: AtomicUsize,
-    slots: [Slot<T>; SEGMENT_SLOTS],
-}
-
-impl<T> Segment<T> {
-    /// A segment for lap `lap`, taken from `pool` if it has a spare and allocated otherwise.
-    ///
-    /// Built in place on the heap: a segment of a large `T` would not fit on the stack.
-    #[cold]
-    fn alloc(lap: u64, pool: Option<&Pool<T>>, guard: &Guard) -> Owned<Self> {
-        if let Some(p) = pool.and_then(|pool| pool.take(guard)) {
-            // SAFETY: 1. `take` hands the spare to us alone: it went through a grace period
-            // after its retirement, so no thread can still read it as a queue segment, and
-            // the only other accesses (stale pool pops) are atomic loads of `next`. 2. Every
-            // value was moved out before its retirement, so its cells are logically
-            // uninitialised and overwriting them leaks nothing. 3. The resets are atomic stores
-            // (or a raw write to `lap`, which nobody else reads now); they are published with
-            // the segment by the Release CAS that links it, as for a fresh one. 4. `p` came
-            // from `Box::into_raw`, so `Owned::from_raw` takes it back once.
-            unsafe {
-                (*p).next.store(Shared::null(), Relaxed);
-                (*p).parked_next.store(Shared::null(), Relaxed);
-                (*p).checked.store(0, Relaxed);
-                (&raw mut (*p).lap).write(lap);
-                let slots = (&raw const (*p).slots).cast::<Slot<T>>();
-                for i in 0..SEGMENT_SLOTS {
-                    (*slots.add(i)).state.store(0, Relaxed);
-                }
-                return Owned::from_raw(p);
-            }
-        }
-        let mut b = Box::<Self>::new_uninit();
-        let p = b.as_mut_ptr();
-        // SAFETY: 1. `p` points to an allocation for a `Segment<T>`; every field is written once
-        // through raw pointers before `assume_init`, and slots are written one by one in place.
-        // 2. `MaybeUninit<T>` needs no initialisation, so a `Slot` is fully initialised by
-        // `Slot::new`.
-        unsafe {
-            (&raw mut (*p).next).write(Atomic::null());
-            (&raw mut (*p).parked_next).write(Atomic::null());
-            (&raw mut (*p).checked).write(AtomicUsize::new(0));
-            (&raw mut (*p).lap).write(lap);
-            let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
-            for i in 0..SEGMENT_SLOTS {
-                slots.add(i).write(Slot::new());
-            }
-            Owned::from(b.assume_init())
-        }
-    }
-}
-
 /// One end of the queue: the position counter and the segment it points into.
 struct End<T> {
     /// `position << SHIFT`, plus `HAS_NEXT` at the head (see the module docs).
@@ -314,115 +244,6 @@ impl<T> End<T> {
         // Acquire: pairs with the Release CASes that install a segment (`init`, `switch`),
         // so its initialisation (reset slot states, `lap`, `next`) is visible.
         self.seg.load(Acquire, guard).as_raw()
-    }
-}
-
-/// Spare segments of one queue: a bounded Treiber stack (R. Kent Treiber, IBM RJ 5118, 1986)
-/// linked through the segments' own `next` fields.
-///
-/// Shared through an [`Arc`] by the queue and by the deferred closures that park retired
-/// segments here, since those may run after the queue is gone; the last owner frees the spares.
-///
-/// ABA: `take` runs pinned, and a segment it pops goes back into the queue, whence it returns
-/// here only through retirement and a grace period, which cannot end while any thread that
-/// read it as the top is still pinned. So the top a `take` read cannot come back under it, and
-/// the CAS never succeeds with a stale `next`. A popped segment that does not get linked (a lost
-/// `next` CAS) goes through the same grace period (`RawQueue::recycle`) for the same reason.
-struct Pool<T> {
-    /// The top spare, null when there is none.
-    top: Atomic<Segment<T>>,
-    /// Spares parked (an upper bound of the stack's depth, which `put` keeps `<= POOL_SLOTS`).
-    len: AtomicUsize,
-}
-
-impl<T> Pool<T> {
-    fn new() -> Self {
-        Self {
-            top: Atomic::null(),
-            len: AtomicUsize::new(0),
-        }
-    }
-
-    /// Pops a spare segment, now the caller's alone (see the type docs for why it has no ABA).
-    fn take(&self, guard: &Guard) -> Option<*mut Segment<T>> {
-        debug_assert!(
-            freeway_epoch::is_pinned(),
-            "the ABA argument needs a real pin"
-        );
-        // Acquire: pairs with the Release CAS in `put`, so the link stored there is visible.
-        let mut top = self.top.load(Acquire, guard);
-        loop {
-            let p = top.as_raw().cast_mut();
-            if p.is_null() {
-                return None;
-            }
-            // SAFETY: `p` was in the stack while we were pinned; it is freed only by `Pool`'s
-            // drop (not while `&self` lives) or after a grace period that our pin holds back.
-            // Only its `next` field is read, atomically: the popper may be resetting the rest.
-            let next = unsafe { (*p).next.load(Relaxed, guard) };
-            // Acquire (both): as the load above, for the new top.
-            match self
-                .top
-                .compare_exchange(top, next, Acquire, Acquire, guard)
-            {
-                Ok(_) => {
-                    // Relaxed: a bound on the depth, not synchronisation.
-                    self.len.fetch_sub(1, Relaxed);
-                    return Some(p);
-                }
-                Err(e) => top = e.current,
-            }
-        }
-    }
-
-    /// Parks the retired segment `p`, or frees it if [`POOL_SLOTS`] spares are parked already.
-    ///
-    /// # Safety
-    ///
-    /// - `p` came from `Box::into_raw` (an `Owned`), its grace period is over (no thread can
-    ///   reach it), every value was moved out of it, and it is handed over once.
-    unsafe fn put(&self, p: *mut Segment<T>) {
-        // Relaxed: a bound on the depth, not synchronisation.
-        if self.len.fetch_add(1, Relaxed) >= POOL_SLOTS {
-            self.len.fetch_sub(1, Relaxed);
-            // SAFETY: by the contract, `p` is an unreachable boxed segment with no values.
-            drop(unsafe { Box::from_raw(p) });
-            return;
-        }
-        // SAFETY: the stack is only read through atomics and never dereferenced here.
-        let guard = unsafe { unprotected() };
-        let mut top = self.top.load(Relaxed, guard);
-        loop {
-            // SAFETY: `p` is ours alone (see the contract); the link is published by the CAS.
-            unsafe { (*p).next.store(top, Relaxed) };
-            // Release: pairs with the Acquire loads and CAS of `take`, publishing the link and
-            // (with the grace period before it) every earlier access to the segment.
-            match self.top.compare_exchange(
-                top,
-                Shared::from(p.cast_const()),
-                Release,
-                Relaxed,
-                guard,
-            ) {
-                Ok(_) => return,
-                Err(e) => top = e.current,
-            }
-        }
-    }
-}
-
-impl<T> Drop for Pool<T> {
-    fn drop(&mut self) {
-        // SAFETY: the last owner: nobody else can reach the stack.
-        let guard = unsafe { unprotected() };
-        let mut top = self.top.load(Relaxed, guard);
-        while !top.is_null() {
-            // SAFETY: every parked segment came from `Box::into_raw`, holds no values and is
-            // owned by the stack alone; each is freed once as we walk the links.
-            let seg = unsafe { top.into_owned() };
-            top = seg.next.load(Relaxed, guard);
-            drop(seg);
-        }
     }
 }
 
@@ -920,122 +741,6 @@ impl<T> RawQueue<T> {
         // SAFETY: the producer is done with the slot (its bit is set), and so are we.
         unsafe { self.finish(seg, i) };
         v
-    }
-
-    /// Marks slot `i` finished; the finisher of the last slot tries to retire the segment.
-    ///
-    /// # Safety
-    ///
-    /// `seg` is non-null, `i < SEGMENT_SLOTS`, the caller is the slot's finisher (both its
-    /// producer and its consumer are done with it, the other one before the caller), and it
-    /// touches neither the slot nor the segment afterwards (but for the retirement).
-    #[inline]
-    unsafe fn finish(&self, seg: *const Segment<T>, i: usize) {
-        // SAFETY: the slot is unfinished until the store below, so `seg` is alive.
-        let slot = unsafe { (*seg).slots.get_unchecked(i) };
-        // A plain store: nobody writes the state after its finisher (the retirement check only
-        // reads it). Release: pairs with the Acquire loads of `finished`, so every access to
-        // the slot happens before the segment is retired.
-        slot.state.store(READ, Release);
-        if i + 1 == SEGMENT_SLOTS {
-            // SAFETY: the last slot's finisher retires the segment once, or parks it.
-            unsafe { self.retire(seg) };
-        }
-    }
-
-    /// Whether every slot of `seg` is finished. Resumes where the last check of this segment
-    /// stopped (`checked`): a parked segment is checked again at every retirement, and slots,
-    /// once finished, stay so.
-    ///
-    /// # Safety
-    ///
-    /// `seg` is alive (not retired), its last slot is finished, and the caller is the one
-    /// thread retiring or parking it.
-    unsafe fn finished(seg: *const Segment<T>) -> bool {
-        // SAFETY: alive by the caller's contract.
-        let s = unsafe { &*seg };
-        // Relaxed: only the thread that retires or parks the segment uses `checked`; the
-        // limbo list's Release CAS and Acquire swap hand it from one such thread to the next.
-        let from = s.checked.load(Relaxed);
-        // The last slot is known to be finished.
-        for i in from..SEGMENT_SLOTS - 1 {
-            // Acquire: pairs with the finisher's Release store in `finish`.
-            if s.slots[i].state.load(Acquire) & READ == 0 {
-                s.checked.store(i, Relaxed);
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Called once per segment, by the finisher of its last slot: retires the segment if every
-    /// slot is finished, and parks it in `limbo` otherwise (a consumer or producer may still be
-    /// moving a value in or out). Parked segments are checked again here, each time a later
-    /// segment's last slot is finished, and freed with the queue at the latest.
-    ///
-    /// # Safety
-    ///
-    /// `seg` is non-null, its last slot is finished, and this is called once for it.
-    #[cold]
-    unsafe fn retire(&self, seg: *const Segment<T>) {
-        let guard = &pin();
-        // Acquire: pairs with the Release CAS in `park`, so the parked segments' links are
-        // visible. The swap takes the whole list, so no other thread sees it meanwhile.
-        let mut parked = self.limbo.swap(Shared::null(), Acquire, guard);
-        // SAFETY: forwarded.
-        unsafe { self.retire_or_park(seg, guard) };
-        while !parked.is_null() {
-            let p = parked.as_raw();
-            // SAFETY: a parked segment is not retired (only this function retires it, once,
-            // after taking it out of the list), so its link is readable.
-            parked = unsafe { (*p).parked_next.load(Relaxed, guard) };
-            // SAFETY: parked segments have their last slot finished, and we took this one off
-            // the list, so we are the only caller for it.
-            unsafe { self.retire_or_park(p, guard) };
-        }
-    }
-
-    /// Retires `seg` if every slot is finished, parks it otherwise.
-    ///
-    /// # Safety
-    ///
-    /// As for [`retire`](Self::retire); the caller is pinned by `guard`.
-    unsafe fn retire_or_park(&self, seg: *const Segment<T>, guard: &Guard) {
-        // SAFETY: forwarded.
-        if !unsafe { Self::finished(seg) } {
-            // SAFETY: `seg` is alive and ours to park; its `parked_next` is written only by
-            // the thread that parks it.
-            let s = unsafe { &*seg };
-            // Relaxed: the CAS below publishes it.
-            let mut top = self.limbo.load(Relaxed, guard);
-            loop {
-                s.parked_next.store(top, Relaxed);
-                // Release: pairs with the Acquire swap in `retire`, publishing `parked_next`.
-                match self
-                    .limbo
-                    .compare_exchange(top, Shared::from(seg), Release, Relaxed, guard)
-                {
-                    Ok(_) => return,
-                    Err(e) => top = e.current,
-                }
-            }
-        }
-        // SAFETY: every slot is finished, so no claim in it is outstanding.
-        let lap = unsafe { (*seg).lap };
-        self.switch_past(&self.head, lap, guard);
-        self.switch_past(&self.tail, lap, guard);
-        // SAFETY: 1. Neither end points to `seg` any more and every claim in it is finished, so
-        // a thread that pins from now on cannot reach it; threads pinned now (switch helpers)
-        // are covered by the grace period. 2. Every value was moved out by its finisher. 3.
-        // Only the one caller for `seg` gets here, once.
-        unsafe { self.recycle(guard, Shared::from(seg)) };
-        // Every `COLLECT_EVERY`th segment, hand the thread's bag to the global queue and collect
-        // now: segments come back to the pool within a few dozen retirements instead of after
-        // a whole bag (64) of them and the epoch's own pace, so a small pool covers the
-        // segments in flight.
-        if lap % COLLECT_EVERY == 0 {
-            freeway_epoch::collect_now(guard);
-        }
     }
 
     /// Appends `value` to the queue.
