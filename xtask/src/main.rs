@@ -1,10 +1,11 @@
 //! `cargo xtask`: Freeway's repository chores in one binary.
 //!
 //! ```text
-//! cargo xtask test                          fmt, clippy, tests, bench smoke, loom, fuzz corpora, [asan]
+//! cargo xtask test                          fmt, clippy, tests, bench smoke, loom, soak (30 s), fuzz corpora, [asan]
 //! cargo xtask loom [CRATE] [--preemptions N]
 //! cargo xtask fuzz [TARGET] [--time S]
 //! cargo xtask asan
+//! cargo xtask soak [--time S]               every structure for S seconds in all (default 120)
 //! cargo xtask bench [--full] [--group NAME] [--threads 1,2,4] [--save NAME] [--compare A [B]]
 //! ```
 
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask <test | loom [CRATE] [--preemptions N] | fuzz [TARGET] [--time S] | asan | bench [--full] [--group NAME] [--threads LIST] [--save NAME] [--compare A [B]]>";
+const USAGE: &str = "usage: cargo xtask <test | loom [CRATE] [--preemptions N] | fuzz [TARGET] [--time S] | asan | soak [--time S] | bench [--full] [--group NAME] [--threads LIST] [--save NAME] [--compare A [B]]>";
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz(&args[1..]),
         Some("asan") => asan(),
         Some("bench") => bench::run(&args[1..]),
+        Some("soak") => soak(&args[1..]),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -182,6 +184,7 @@ fn test() -> Result {
             run(cargo().args(["test", "-p", "freeway-benches", "--benches"]))
         })?;
         st.stage("loom", || loom_all(None, 2))?;
+        st.stage("soak", || soak(&["--time".to_string(), "30".to_string()]))?;
         st.stage("fuzz-corpus", || {
             let crates = crates_with("tests/fuzz_corpus.rs");
             if crates.is_empty() {
@@ -399,6 +402,32 @@ fn fuzz(args: &[String]) -> Result {
         ]))?;
     }
     Ok(())
+}
+
+/// The soak program (`benches/src/bin/soak.rs`): every structure under 8 threads of mixed
+/// operations and a stalled reader, with pass/fail rules; `--time S` in all (default 120).
+fn soak(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("cargo xtask soak [--time SECONDS]   (default 120)");
+        return Ok(());
+    }
+    let time = match args {
+        [] => "120".to_string(),
+        [flag, t] if flag == "--time" && t.parse::<f64>().is_ok() => t.clone(),
+        _ => return Err(format!("soak: expected [--time SECONDS], got {args:?}")),
+    };
+    run(cargo().args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "freeway-benches",
+        "--bin",
+        "soak",
+        "--",
+        "--time",
+        &time,
+    ]))
 }
 
 fn asan() -> Result {

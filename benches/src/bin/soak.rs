@@ -1,0 +1,567 @@
+//! The soak: every structure under mixed operations from 8 threads (the 2-core machine
+//! oversubscribed) for a while, and under a reader that stays pinned, with pass/fail rules.
+//!
+//! ```text
+//! cargo run --release -p freeway-benches --bin soak -- [--time SECONDS]   # default 120
+//! ```
+//! (`cargo xtask soak [--time S]` runs it; `cargo xtask test` runs a 30-second one.)
+//!
+//! Checks, each printed with its figures:
+//! - **mixed**: no value lost or duplicated (counts and checksums of what went in and came out,
+//!   per-thread models for the map, invariants for the cell and the seqlock); resident memory and
+//!   outstanding epoch garbage bounded: the peak over the second half of the run is at most 1.5x
+//!   the peak over the first half, plus a floor (4 MiB, 4096 objects) below which a difference is
+//!   noise;
+//! - **stall**: a thread stays pinned for a fifth of the phase while the others churn: they keep
+//!   working (throughput printed), garbage grows, and within 5 s of the unpin the outstanding
+//!   garbage is back under 2x its level before the stall (plus the same floor).
+
+use freeway_check::stress::Rng;
+use freeway_epoch::accounting;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const THREADS: usize = 8;
+const RSS_FLOOR: f64 = 4.0 * 1024.0 * 1024.0;
+const GARBAGE_FLOOR: f64 = 4096.0;
+
+/// Resident memory of the process, in bytes.
+fn rss() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
+    pages * 4096.0
+}
+
+fn garbage() -> f64 {
+    accounting::counts().outstanding() as f64
+}
+
+/// One sample of the sampler thread: seconds since the start, resident bytes, garbage objects.
+type Sample = (f64, f64, f64);
+
+/// Runs `work` on `THREADS` threads for `span` while sampling memory and garbage every 20 ms;
+/// returns each thread's result and the samples.
+fn run<R: Send>(
+    span: Duration,
+    work: impl Fn(usize, &AtomicBool) -> R + Sync,
+) -> (Vec<R>, Vec<Sample>) {
+    // Start from settled garbage: what earlier phases retired is reclaimed first, so the samples
+    // are this phase's.
+    freeway_epoch::reclaim_until_quiescent_for(Duration::from_secs(2));
+    let stop = AtomicBool::new(false);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let sampler = s.spawn(|| {
+            let mut samples = Vec::new();
+            while !stop.load(Relaxed) {
+                samples.push((start.elapsed().as_secs_f64(), rss(), garbage()));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            samples
+        });
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let (work, stop) = (&work, &stop);
+                s.spawn(move || work(t, stop))
+            })
+            .collect();
+        std::thread::sleep(span);
+        stop.store(true, Relaxed);
+        let results = workers.into_iter().map(|w| w.join().unwrap()).collect();
+        (results, sampler.join().unwrap())
+    })
+}
+
+/// The bounded-growth rule over the two halves of `samples`, for column `col` (1: RSS, 2:
+/// garbage): `(first-half peak, second-half peak, passed)`.
+fn halves(samples: &[Sample], col: usize, floor: f64) -> (f64, f64, bool) {
+    let end = samples.last().map_or(0.0, |s| s.0);
+    let pick = |s: &Sample| if col == 1 { s.1 } else { s.2 };
+    let first = samples
+        .iter()
+        .filter(|s| s.0 <= end / 2.0)
+        .map(pick)
+        .fold(0.0, f64::max);
+    let second = samples
+        .iter()
+        .filter(|s| s.0 > end / 2.0)
+        .map(pick)
+        .fold(0.0, f64::max);
+    (first, second, second <= 1.5 * first + floor)
+}
+
+/// What a check found: its name, whether it passed, and its figures.
+struct Verdict {
+    check: String,
+    passed: bool,
+    figures: String,
+}
+
+/// The memory and garbage rules of a mixed run, plus the run's own correctness verdict.
+fn mixed_verdict(
+    name: &str,
+    ops: u64,
+    span: Duration,
+    samples: &[Sample],
+    ok: Result<String, String>,
+) -> Verdict {
+    let (r1, r2, r_ok) = halves(samples, 1, RSS_FLOOR);
+    let (g1, g2, g_ok) = halves(samples, 2, GARBAGE_FLOOR);
+    let (content_ok, content) = match ok {
+        Ok(s) => (true, s),
+        Err(s) => (false, s),
+    };
+    let figures = format!(
+        "{:.1} Mops/s; {content}; RSS peak {:.1} -> {:.1} MiB; garbage peak {:.0} -> {:.0}",
+        ops as f64 / span.as_secs_f64() / 1e6,
+        r1 / 1048576.0,
+        r2 / 1048576.0,
+        g1,
+        g2
+    );
+    let passed = content_ok && r_ok && g_ok;
+    println!(
+        "[{}] {name} mixed: {figures}",
+        if passed { "pass" } else { "FAIL" }
+    );
+    Verdict {
+        check: format!("{name} mixed"),
+        passed,
+        figures,
+    }
+}
+
+/// Values a thread put in and took out: count, wrapping sum, xor.
+#[derive(Default, Clone, Copy)]
+struct Flow {
+    count: u64,
+    sum: u64,
+    xor: u64,
+}
+
+impl Flow {
+    fn add(&mut self, v: u64) {
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(v);
+        self.xor ^= v;
+    }
+    fn merge(a: Self, b: Self) -> Self {
+        Self {
+            count: a.count + b.count,
+            sum: a.sum.wrapping_add(b.sum),
+            xor: a.xor ^ b.xor,
+        }
+    }
+}
+
+/// A value unique to thread `t`'s `i`th push.
+fn tag(t: usize, i: u64) -> u64 {
+    ((t as u64) << 48) | i
+}
+
+/// Compares what went in with what came out (plus what was left).
+fn conserved(ins: Flow, outs: Flow, what: &str) -> Result<String, String> {
+    if ins.count == outs.count && ins.sum == outs.sum && ins.xor == outs.xor {
+        Ok(format!("{} {what} in and out, checksums equal", ins.count))
+    } else {
+        Err(format!(
+            "{what}: {} in, {} out, checksums {}",
+            ins.count,
+            outs.count,
+            if ins.sum == outs.sum && ins.xor == outs.xor {
+                "equal"
+            } else {
+                "differ"
+            }
+        ))
+    }
+}
+
+fn queue(span: Duration) -> Verdict {
+    let q = freeway_queue::Queue::new();
+    let (flows, samples) = run(span, |t, stop| {
+        let mut rng = Rng::new(t as u64 + 1);
+        let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
+        let mut buf = Vec::new();
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                // Pops a little more often than pushes, so the queue stays short instead of
+                // wandering (a random walk of its length would grow the memory without bound).
+                match rng.below(7) {
+                    0 | 1 => {
+                        let v = tag(t, n);
+                        n += 1;
+                        ins.add(v);
+                        q.push(v);
+                    }
+                    2 => {
+                        let k = 1 + rng.below(16);
+                        let vs: Vec<u64> = (0..k).map(|i| tag(t, n + i)).collect();
+                        n += k;
+                        vs.iter().for_each(|&v| ins.add(v));
+                        q.push_batch(vs);
+                    }
+                    3 => {
+                        buf.clear();
+                        q.pop_batch(&mut buf, 1 + rng.below(16) as usize);
+                        buf.iter().for_each(|&v| outs.add(v));
+                    }
+                    _ => {
+                        if let Some(v) = q.pop() {
+                            outs.add(v);
+                        }
+                    }
+                }
+                ops += 1;
+            }
+        }
+        (ins, outs, ops)
+    });
+    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
+    for (i, o, n) in flows {
+        ins = Flow::merge(ins, i);
+        outs = Flow::merge(outs, o);
+        ops += n;
+    }
+    while let Some(v) = q.pop() {
+        outs.add(v);
+    }
+    mixed_verdict("Queue", ops, span, &samples, conserved(ins, outs, "values"))
+}
+
+fn array_queue(span: Duration) -> Verdict {
+    let q = freeway_queue::ArrayQueue::new(256);
+    let (flows, samples) = run(span, |t, stop| {
+        let mut rng = Rng::new(t as u64 + 11);
+        let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                let v = tag(t, n);
+                match rng.below(5) {
+                    0 | 1 => {
+                        if q.push(v).is_ok() {
+                            n += 1;
+                            ins.add(v);
+                        }
+                    }
+                    2 => {
+                        n += 1;
+                        ins.add(v);
+                        if let Some(old) = q.force_push(v) {
+                            outs.add(old);
+                        }
+                    }
+                    _ => {
+                        if let Some(v) = q.pop() {
+                            outs.add(v);
+                        }
+                    }
+                }
+                ops += 1;
+            }
+        }
+        (ins, outs, ops)
+    });
+    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
+    for (i, o, n) in flows {
+        ins = Flow::merge(ins, i);
+        outs = Flow::merge(outs, o);
+        ops += n;
+    }
+    while let Some(v) = q.pop() {
+        outs.add(v);
+    }
+    mixed_verdict(
+        "ArrayQueue",
+        ops,
+        span,
+        &samples,
+        conserved(ins, outs, "values"),
+    )
+}
+
+fn stack(span: Duration) -> Verdict {
+    let s = freeway_stack::Stack::new();
+    let (flows, samples) = run(span, |t, stop| {
+        let mut rng = Rng::new(t as u64 + 21);
+        let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                // As for the queue: pops a little more often than pushes.
+                match rng.below(10) {
+                    0..=3 => {
+                        let v = tag(t, n);
+                        n += 1;
+                        ins.add(v);
+                        s.push(v);
+                    }
+                    4 => s.take_all().for_each(|v| outs.add(v)),
+                    _ => {
+                        if let Some(v) = s.pop() {
+                            outs.add(v);
+                        }
+                    }
+                }
+                ops += 1;
+            }
+        }
+        (ins, outs, ops)
+    });
+    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
+    for (i, o, n) in flows {
+        ins = Flow::merge(ins, i);
+        outs = Flow::merge(outs, o);
+        ops += n;
+    }
+    while let Some(v) = s.pop() {
+        outs.add(v);
+    }
+    mixed_verdict("Stack", ops, span, &samples, conserved(ins, outs, "values"))
+}
+
+/// Keys per thread in the map's soak (disjoint ranges, so each thread keeps an exact model).
+const KEYS: u64 = 4096;
+
+fn hashmap(span: Duration) -> Verdict {
+    let map = freeway_hashmap::HashMap::new();
+    let (models, samples) = run(span, |t, stop| {
+        let mut rng = Rng::new(t as u64 + 31);
+        let mut model = BTreeMap::new();
+        let mut ops = 0u64;
+        let mut bad = 0u64;
+        while !stop.load(Relaxed) {
+            // A guard per chunk: the amortised pattern, and garbage still has to stay bounded.
+            let g = freeway_epoch::pin();
+            for _ in 0..64 {
+                let k = t as u64 * KEYS + rng.below(KEYS);
+                match rng.below(8) {
+                    0..=2 => {
+                        let v = rng.next_u64();
+                        let old = map.insert(k, v, &g).copied();
+                        bad += u64::from(old != model.insert(k, v));
+                    }
+                    3 | 4 => {
+                        let old = map.remove(&k, &g).copied();
+                        bad += u64::from(old != model.remove(&k));
+                    }
+                    5 => {
+                        let new = map.update(k, |v| v.wrapping_add(1), &g).copied();
+                        let m = model.get_mut(&k).map(|v: &mut u64| {
+                            *v = v.wrapping_add(1);
+                            *v
+                        });
+                        bad += u64::from(new != m);
+                    }
+                    _ => bad += u64::from(map.get(&k, &g).copied() != model.get(&k).copied()),
+                }
+                ops += 1;
+            }
+        }
+        (model, ops, bad)
+    });
+    let g = freeway_epoch::pin();
+    let mut ops = 0;
+    let mut bad = 0;
+    let mut expected = 0;
+    for (model, n, b) in &models {
+        ops += n;
+        bad += b;
+        expected += model.len();
+        for (k, v) in model {
+            bad += u64::from(map.get(k, &g) != Some(v));
+        }
+    }
+    let found = map.len();
+    drop(g);
+    let ok = if bad == 0 && found == expected {
+        Ok(format!("{found} entries match the per-thread models"))
+    } else {
+        Err(format!(
+            "{bad} mismatches, {found} entries against {expected}"
+        ))
+    };
+    mixed_verdict("HashMap", ops, span, &samples, ok)
+}
+
+fn atomic_arc(span: Duration) -> Verdict {
+    // Every value ever stored is a multiple of 7: a reader that sees anything else read freed or
+    // torn memory.
+    let cell = freeway_atomic_rc::AtomicArc::new(Arc::new(0u64));
+    let (results, samples) = run(span, |t, stop| {
+        let mut rng = Rng::new(t as u64 + 41);
+        let (mut ops, mut bad) = (0u64, 0u64);
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                if t % 4 == 0 {
+                    cell.store(Arc::new(7 * rng.below(1 << 40)));
+                } else if t % 4 == 1 {
+                    let g = freeway_epoch::pin();
+                    bad += u64::from(!(*cell.snapshot(&g)).is_multiple_of(7));
+                } else {
+                    bad += u64::from(!(*cell.load()).is_multiple_of(7));
+                }
+                ops += 1;
+            }
+        }
+        (ops, bad)
+    });
+    let (ops, bad) = results.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
+    let last = cell.into_inner();
+    let ok = if bad == 0 && Arc::strong_count(&last) == 1 {
+        Ok("every value read was one stored; the last has one owner".to_string())
+    } else {
+        Err(format!(
+            "{bad} impossible reads, {} owners",
+            Arc::strong_count(&last)
+        ))
+    };
+    mixed_verdict("AtomicArc", ops, span, &samples, ok)
+}
+
+fn seqlock(span: Duration) -> Verdict {
+    let lock = freeway_seqlock::SeqLock::new([0u64; 4]);
+    let (results, samples) = run(span, |t, stop| {
+        let (mut ops, mut bad, mut x) = (0u64, 0u64, t as u64);
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                if t < 2 {
+                    x = x.wrapping_add(THREADS as u64);
+                    lock.store([x; 4]);
+                } else {
+                    let v = lock.read();
+                    bad += u64::from(v.iter().any(|&w| w != v[0]));
+                }
+                ops += 1;
+            }
+        }
+        (ops, bad)
+    });
+    let (ops, bad) = results.iter().fold((0, 0), |a, r| (a.0 + r.0, a.1 + r.1));
+    let ok = if bad == 0 {
+        Ok("no torn read".to_string())
+    } else {
+        Err(format!("{bad} torn reads"))
+    };
+    mixed_verdict("SeqLock", ops, span, &samples, ok)
+}
+
+/// A thread pinned for the middle fifth of `span` while the others churn `churn`.
+fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -> Verdict {
+    let stall = span / 5;
+    let before = Mutex::new(0.0f64);
+    let during_ops = AtomicU64::new(0);
+    let phase = AtomicU64::new(0); // 0 before, 1 stalled, 2 after
+    let (_, samples) = run(span, |t, stop| {
+        if t == 0 {
+            // The staller: wait, measure, pin, hold, unpin.
+            std::thread::sleep(span * 2 / 5);
+            *before.lock().unwrap() = garbage();
+            let g = freeway_epoch::pin();
+            phase.store(1, Relaxed);
+            std::thread::sleep(stall);
+            phase.store(2, Relaxed);
+            drop(g);
+            return;
+        }
+        let mut rng = Rng::new(t as u64 + 51);
+        while !stop.load(Relaxed) {
+            for _ in 0..64 {
+                churn(t, &mut rng);
+            }
+            if phase.load(Relaxed) == 1 {
+                during_ops.fetch_add(64, Relaxed);
+            }
+        }
+    });
+    let base = *before.lock().unwrap();
+    let unpinned = span.as_secs_f64() * 3.0 / 5.0;
+    let peak = samples
+        .iter()
+        .filter(|s| s.0 <= unpinned + 0.05)
+        .map(|s| s.2)
+        .fold(0.0, f64::max);
+    let recovered = samples
+        .iter()
+        .filter(|s| s.0 > unpinned && s.0 <= unpinned + 5.0)
+        .find(|s| s.2 <= 2.0 * base + GARBAGE_FLOOR)
+        .map(|s| s.0 - unpinned);
+    let mops = during_ops.load(Relaxed) as f64 / stall.as_secs_f64() / 1e6;
+    let passed = mops > 0.0 && recovered.is_some();
+    let figures = format!(
+        "{mops:.1} Mops/s while a reader was pinned {:.1} s; garbage {base:.0} before, peak {peak:.0}, {}",
+        stall.as_secs_f64(),
+        match recovered {
+            Some(s) => format!("back under 2x (+floor) {s:.2} s after the unpin"),
+            None => "not back under 2x within 5 s of the unpin".to_string(),
+        }
+    );
+    println!(
+        "[{}] {name} stall: {figures}",
+        if passed { "pass" } else { "FAIL" }
+    );
+    Verdict {
+        check: format!("{name} stall"),
+        passed,
+        figures,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("soak [--time SECONDS]   (default 120; split over 6 mixed and 2 stall phases)");
+        return;
+    }
+    let total: f64 = args
+        .iter()
+        .position(|a| a == "--time")
+        .and_then(|i| args.get(i + 1))
+        .map_or(120.0, |s| s.parse().expect("--time SECONDS"));
+    let phase = Duration::from_secs_f64((total / 8.0).max(1.0));
+    println!(
+        "soak: {THREADS} threads on {} cores, {:.1} s per phase",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        phase.as_secs_f64()
+    );
+    let mut verdicts = vec![
+        queue(phase),
+        array_queue(phase),
+        stack(phase),
+        hashmap(phase),
+        atomic_arc(phase),
+        seqlock(phase),
+    ];
+    let q = freeway_queue::Queue::new();
+    verdicts.push(stalled("Queue", phase, |t, rng| {
+        q.push(tag(t, rng.next_u64() >> 16));
+        let _ = q.pop();
+    }));
+    let map = freeway_hashmap::HashMap::new();
+    verdicts.push(stalled("HashMap", phase, |t, rng| {
+        let g = freeway_epoch::pin();
+        let k = t as u64 * KEYS + rng.below(KEYS);
+        if rng.chance(0.5) {
+            map.insert(k, rng.next_u64(), &g);
+        } else {
+            map.remove(&k, &g);
+        }
+    }));
+    println!("\n| check | result | figures |\n|---|---|---|");
+    for v in &verdicts {
+        println!(
+            "| {} | {} | {} |",
+            v.check,
+            if v.passed { "pass" } else { "FAIL" },
+            v.figures
+        );
+    }
+    if verdicts.iter().any(|v| !v.passed) {
+        std::process::exit(1);
+    }
+}
