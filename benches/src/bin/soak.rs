@@ -9,9 +9,14 @@
 //! Checks, each printed with its figures:
 //! - **mixed**: no value lost or duplicated (counts and checksums of what went in and came out,
 //!   per-thread models for the map, invariants for the cell and the seqlock); resident memory and
-//!   outstanding epoch garbage bounded: the peak over the second half of the run is at most 1.5x
-//!   the peak over the first half, plus a floor (4 MiB, 4096 objects) below which a difference is
-//!   noise;
+//!   outstanding epoch garbage bounded: over the second half of the run, the peak of resident
+//!   memory and the median of the garbage are at most 1.5x those of the first half, plus a floor
+//!   (4 MiB, 4096 objects) below which a difference is noise. The garbage's peaks are printed
+//!   but not judged: with 8 threads on 2 cores, a thread preempted while pinned holds the epoch
+//!   for as long as the scheduler leaves it off the core, so the peak over a window is the
+//!   longest such preemption times the retirement rate, and it grows with the window without any
+//!   leak (the map's went from 133 000 to 294 000 objects between the halves of a 30 s phase);
+//!   a leak moves the median too;
 //! - **stall**: a thread stays pinned for a fifth of the phase while the others churn: they keep
 //!   working (throughput printed), garbage grows, and within 5 s of the unpin the outstanding
 //!   garbage is back under 2x its level before the stall (plus the same floor).
@@ -78,22 +83,24 @@ fn run<R: Send>(
     })
 }
 
-/// The bounded-growth rule over the two halves of `samples`, for column `col` (1: RSS, 2:
-/// garbage): `(first-half peak, second-half peak, passed)`.
-fn halves(samples: &[Sample], col: usize, floor: f64) -> (f64, f64, bool) {
+/// Peaks and medians of column `col` (1: RSS, 2: garbage) over the two halves of `samples`:
+/// `(first peak, second peak, first median, second median)`.
+fn halves(samples: &[Sample], col: usize) -> (f64, f64, f64, f64) {
     let end = samples.last().map_or(0.0, |s| s.0);
     let pick = |s: &Sample| if col == 1 { s.1 } else { s.2 };
-    let first = samples
-        .iter()
-        .filter(|s| s.0 <= end / 2.0)
-        .map(pick)
-        .fold(0.0, f64::max);
-    let second = samples
-        .iter()
-        .filter(|s| s.0 > end / 2.0)
-        .map(pick)
-        .fold(0.0, f64::max);
-    (first, second, second <= 1.5 * first + floor)
+    let stats = |second: bool| {
+        let mut v: Vec<f64> = samples
+            .iter()
+            .filter(|s| (s.0 > end / 2.0) == second)
+            .map(pick)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        let peak = v.last().copied().unwrap_or(0.0);
+        let median = v.get(v.len() / 2).copied().unwrap_or(0.0);
+        (peak, median)
+    };
+    let ((p1, m1), (p2, m2)) = (stats(false), stats(true));
+    (p1, p2, m1, m2)
 }
 
 /// What a check found: its name, whether it passed, and its figures.
@@ -111,19 +118,22 @@ fn mixed_verdict(
     samples: &[Sample],
     ok: Result<String, String>,
 ) -> Verdict {
-    let (r1, r2, r_ok) = halves(samples, 1, RSS_FLOOR);
-    let (g1, g2, g_ok) = halves(samples, 2, GARBAGE_FLOOR);
+    let (r1, r2, _, _) = halves(samples, 1);
+    let (g1, g2, gm1, gm2) = halves(samples, 2);
+    // Resident memory by its peaks; garbage by its medians, since its peaks are set by the
+    // longest preemption of a pinned thread (module docs).
+    let r_ok = r2 <= 1.5 * r1 + RSS_FLOOR;
+    let g_ok = gm2 <= 1.5 * gm1 + GARBAGE_FLOOR;
     let (content_ok, content) = match ok {
         Ok(s) => (true, s),
         Err(s) => (false, s),
     };
     let figures = format!(
-        "{:.1} Mops/s; {content}; RSS peak {:.1} -> {:.1} MiB; garbage peak {:.0} -> {:.0}",
+        "{:.1} Mops/s; {content}; RSS peak {:.1} -> {:.1} MiB; garbage median {gm1:.0} -> {gm2:.0} \
+         (peak {g1:.0} -> {g2:.0})",
         ops as f64 / span.as_secs_f64() / 1e6,
         r1 / 1048576.0,
         r2 / 1048576.0,
-        g1,
-        g2
     );
     let passed = content_ok && r_ok && g_ok;
     println!(

@@ -303,6 +303,47 @@ fn panics_in_hash_eq_and_closures_leave_the_map_intact() {
     vals.assert_all_dropped_once();
 }
 
+/// A panic in `retain`'s closure, and in a consumer of the map's iterator: the entries the
+/// closure had already rejected are removed, the others stay, and the map works on; every value
+/// is dropped once.
+#[test]
+fn panics_in_retain_and_iterator_consumers_leave_the_map_intact() {
+    let _lock = RECLAIM.lock().unwrap_or_else(|e| e.into_inner());
+    let vals = DropTracker::new();
+    {
+        let map = HashMap::new();
+        let g = freeway_epoch::pin();
+        for i in 0..100u32 {
+            map.insert(i, vals.track(i), &g);
+        }
+        let mut seen = 0;
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            map.retain(
+                |_, v| {
+                    seen += 1;
+                    assert!(seen < 50, "retain's closure panics");
+                    **v % 2 == 0
+                },
+                &g,
+            )
+        }));
+        assert!(r.is_err());
+        // Every entry is either still there or was rejected by the closure before the panic.
+        let left: Vec<u32> = map.values(&g).map(|v| **v).collect();
+        assert!(left.len() >= 50, "only rejected entries may be gone");
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            map.iter(&g)
+                .for_each(|(k, _)| assert!(*k != left[0], "consumer panics"))
+        }));
+        assert!(r.is_err());
+        map.insert(1000, vals.track(1000), &g);
+        assert_eq!(map.get(&1000, &g).map(|v| **v), Some(1000));
+        assert_eq!(map.len(), left.len() + 1);
+    }
+    vals.reclaim_until_all_dropped();
+    vals.assert_all_dropped_once();
+}
+
 #[test]
 fn panicking_value_drops_are_contained() {
     let _lock = RECLAIM.lock().unwrap_or_else(|e| e.into_inner());
