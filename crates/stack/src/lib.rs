@@ -74,13 +74,14 @@
 //! counted retirement path.
 //!
 //! A retired node of a small element type (node of at most 64 bytes) is not handed to the epoch
-//! on its own: it joins a thread-local batch of 64, the batch is deferred as one object, and when
-//! its grace period has passed its nodes go to the collecting thread's free list, from which later
-//! pushes take their nodes. This keeps the allocator and the epoch's per-object cost off the hot
-//! path (the pairs benchmark ran about three times faster with it; see `docs/stack.md`), and since
-//! memory is reused only after a full grace period, the ABA argument above is unchanged. Each
-//! thread keeps at most 64 retired-but-not-deferred and 512 free nodes per size class; a thread
-//! hands its batch to the epoch when it exits. Larger nodes are allocated and retired one by one.
+//! on its own: it joins a thread-local batch (`BATCH` nodes, 256, in `src/raw/pool.rs`), the batch
+//! is deferred as one object, and when its grace period has passed its nodes go to the collecting
+//! thread's free list (up to `FREE_CAP`, 1024, per size class), from which later pushes take their
+//! nodes. This keeps the allocator and the epoch's per-object cost off the hot path (see
+//! `docs/stack.md`), and since memory is reused only after a full grace period, the ABA argument
+//! above is unchanged. A thread hands its batch to the epoch when it exits. Larger nodes are
+//! allocated and retired one by one, and so is every node when `freeway_epoch::RECYCLING` is off
+//! (sanitizer and fuzzing builds).
 //!
 //! # Panics in element destructors
 //!
