@@ -57,7 +57,12 @@ pub(crate) fn run(args: &[String]) -> Result {
                     return Err("--compare takes one or two saved runs".into());
                 }
             }
-            other => return Err(format!("bench: unknown argument {other}")),
+            other => {
+                return Err(format!(
+                    "bench: unknown argument {other}\n{}",
+                    crate::help(Some("bench"))
+                ));
+            }
         }
     }
     if !compare.is_empty() {
@@ -103,8 +108,14 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut report = render(&points, command.trim(), full);
     report += &queues;
     report += &memory;
-    update_readme(&points)?;
-    let out = project_root().join("docs/benchmarks.md");
+    // A run of one group writes its own report and leaves the committed one (and the README's
+    // table, made from every group) as they were.
+    let out = if group.is_some() {
+        project_root().join("target/bench-partial.md")
+    } else {
+        update_readme(&points)?;
+        project_root().join("docs/benchmarks.md")
+    };
     std::fs::write(&out, report).map_err(|e| e.to_string())?;
     eprintln!("wrote {}", out.display());
     let saved = save_run(save.as_deref().unwrap_or("last"), &points)?;
