@@ -66,6 +66,11 @@ mod par;
 #[allow(unsafe_code)]
 mod raw;
 
+// docs/reclamation.md's example uses this crate, so its doctests compile and run it.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/reclamation.md")]
+struct ReclamationDocExample;
+
 #[cfg(feature = "rayon")]
 pub use par::ParIter;
 
