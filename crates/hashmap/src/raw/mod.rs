@@ -132,9 +132,24 @@
 //! cost is spread over the writers that copy into the table and insert into it.
 
 mod cache;
+mod counter;
+mod iter;
+mod pinned;
+mod probe;
+mod zeroed;
 
-use freeway_epoch::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
-use freeway_epoch::{Atomic, CachePadded, Guard, Owned, Shared};
+use counter::Striped;
+pub(crate) use iter::RawIter;
+#[cfg(feature = "rayon")]
+pub(crate) use iter::Snapshot;
+pub(crate) use pinned::Pinned;
+use probe::{candidates, first_slot, tag, tag_byte};
+#[cfg(not(loom))]
+use zeroed::ZeroedArray;
+use zeroed::{empty_buckets, empty_tags};
+
+use freeway_epoch::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use freeway_epoch::{Atomic, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// The smallest table: two buckets (shrunk under loom so that models stay small).
@@ -378,173 +393,6 @@ impl<K, V> Table<K, V> {
     }
 }
 
-/// A zeroed array of `len` values of `T` for which all-zero bytes are valid: one allocation
-/// from the global allocator, 64-byte aligned by hand, freed as it was made.
-///
-/// A zeroed allocation with 64-byte alignment is, in std's system allocator, `posix_memalign`
-/// plus a `memset` of the whole block (std calls `calloc` only for alignments up to 16), paid
-/// by the one writer that starts the resize: the memory bench measured a 12 ms insert while a
-/// map grew to a million entries. So the array asks for 16-byte alignment and 64 bytes more,
-/// and starts at the first 64-byte boundary inside. Then `calloc` serves it, and a large
-/// `calloc` is a fresh mapping whose pages the kernel zeroes lazily, on first touch, spread
-/// over the writers that copy into the table and insert into it. (An `mmap` of our own did the
-/// same, but hid the tables from a counting global allocator, and so from users' accounting.)
-#[cfg(not(loom))]
-struct ZeroedArray<T> {
-    /// The first element, 64-byte aligned, inside the block at `base`.
-    ptr: std::ptr::NonNull<T>,
-    /// The block from the global allocator (`ZeroedArray::block(len)`).
-    base: std::ptr::NonNull<u8>,
-    len: usize,
-}
-
-// SAFETY: the array owns its elements exactly as a `Box<[T]>` would (one allocation, freed
-// once by `Drop`), so it may cross and be shared between threads under the same conditions.
-#[cfg(not(loom))]
-unsafe impl<T> Send for ZeroedArray<T> where Box<[T]>: Send {}
-// SAFETY: as for `Send`.
-#[cfg(not(loom))]
-unsafe impl<T> Sync for ZeroedArray<T> where Box<[T]>: Sync {}
-
-#[cfg(not(loom))]
-impl<T> ZeroedArray<T> {
-    /// The block that holds `len` elements after at most 63 bytes of padding.
-    fn block(len: usize) -> std::alloc::Layout {
-        let size = std::mem::size_of::<T>()
-            .checked_mul(len)
-            .and_then(|n| n.checked_add(64))
-            .expect("freeway_hashmap: table size overflows");
-        std::alloc::Layout::from_size_align(size, 16)
-            .expect("freeway_hashmap: table size overflows")
-    }
-
-    /// `len >= 1` zeroed elements.
-    ///
-    /// # Safety
-    ///
-    /// All-zero bytes are a valid `T`, `T` owns nothing that needs dropping, and `T` is
-    /// aligned to at most 64.
-    unsafe fn zeroed(len: usize) -> Self {
-        debug_assert!(len >= 1);
-        debug_assert!(!std::mem::needs_drop::<T>());
-        debug_assert!(std::mem::align_of::<T>() <= 64);
-        let layout = Self::block(len);
-        // SAFETY: `layout` has a non-zero size (at least 64 bytes).
-        let p = unsafe { std::alloc::alloc_zeroed(layout) };
-        let Some(base) = std::ptr::NonNull::new(p) else {
-            std::alloc::handle_alloc_error(layout)
-        };
-        let pad = base.as_ptr().align_offset(64);
-        debug_assert!(pad < 64);
-        // SAFETY: `pad < 64`, so `base + pad` and the `len` elements after it lie inside the
-        // block of `len` elements plus 64 bytes.
-        let first = unsafe { base.as_ptr().add(pad) }.cast::<T>();
-        Self {
-            ptr: std::ptr::NonNull::new(first).expect("inside a non-null block"),
-            base,
-            len,
-        }
-    }
-}
-
-#[cfg(not(loom))]
-impl<T> std::ops::Deref for ZeroedArray<T> {
-    type Target = [T];
-
-    fn deref(&self) -> &[T] {
-        // SAFETY: (1) `ptr` is 64-byte aligned (so aligned for `T`, by `zeroed`'s contract) and
-        // points to `len` elements' worth of zeroed memory inside our block, owned until `Drop`;
-        // (2) all-zero bytes are a valid `T` (`zeroed`'s contract); (3) elements are only ever
-        // shared (`&`): the tables' atomics provide the mutation.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-#[cfg(not(loom))]
-impl<T> Drop for ZeroedArray<T> {
-    fn drop(&mut self) {
-        // SAFETY: `base` came from `alloc_zeroed` with this same layout and is freed once; the
-        // elements need no drop (`zeroed`'s contract).
-        unsafe { std::alloc::dealloc(self.base.as_ptr(), Self::block(self.len)) };
-    }
-}
-
-/// `nb` buckets of EMPTY slots (see `ZeroedArray`).
-#[cfg(not(loom))]
-fn empty_buckets<K, V>(nb: usize) -> ZeroedArray<Bucket<K, V>> {
-    // SAFETY: crossbeam's `Atomic` is one pointer-sized atomic word where 0 is the null pointer
-    // with tag 0 (EMPTY), exactly what `Atomic::null()` holds (checked by the
-    // `zeroed_tables_are_empty` test); a bucket owns nothing (its entries are freed by
-    // `RawMap::destroy`) and is aligned to 64.
-    unsafe { ZeroedArray::zeroed(nb) }
-}
-
-/// `nb` tag words of UNTAGGED bytes (see `ZeroedArray`).
-#[cfg(not(loom))]
-fn empty_tags(nb: usize) -> ZeroedArray<AtomicU64> {
-    // SAFETY: an all-zero `AtomicU64` is 0, all bytes UNTAGGED; it needs no drop and is
-    // aligned to 8.
-    unsafe { ZeroedArray::zeroed(nb) }
-}
-
-/// `nb` buckets of EMPTY slots (loom's atomics must be constructed).
-#[cfg(loom)]
-fn empty_buckets<K, V>(nb: usize) -> Box<[Bucket<K, V>]> {
-    (0..nb)
-        .map(|_| Bucket {
-            slots: std::array::from_fn(|_| Atomic::null()),
-        })
-        .collect()
-}
-
-/// `nb` tag words of UNTAGGED bytes (loom's atomics must be constructed).
-#[cfg(loom)]
-fn empty_tags(nb: usize) -> Box<[AtomicU64]> {
-    (0..nb).map(|_| AtomicU64::new(0)).collect()
-}
-
-/// The tag byte of a key with `hash`: its top 7 bits, with the high bit set so that it is never
-/// `UNTAGGED` or `SEALED_TAG`. The slot index uses the low bits, so the two are independent for
-/// a good hasher.
-#[inline(always)]
-fn tag(hash: u64) -> u8 {
-    0x80 | (hash >> 57) as u8
-}
-
-/// Byte `k` (slot `k` of its bucket) of the tag word `meta`.
-#[inline(always)]
-fn tag_byte(meta: u64, k: usize) -> u8 {
-    (meta >> (8 * k)) as u8
-}
-
-/// The slots of a bucket whose tag word is `meta` that concern the key whose tag is `t`, as one
-/// bit per slot (bit `8k + 7` for slot `k`): an UNTAGGED or SEALED slot ends the key's chain
-/// (see "Tag bytes"), and a slot tagged `t` may be the key's; a slot with another tag belongs
-/// for life to another key.
-///
-/// Exact, byte by byte: `zero` flags a byte iff it is 0, without the borrow between bytes of the
-/// shorter `(v - 0x01..) & !v` form.
-#[inline(always)]
-fn candidates(meta: u64, t: u8) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    /// The high bits of the bucket's `BUCKET` bytes.
-    const LANES: u64 = HIGH >> (8 * (8 - BUCKET));
-    #[inline(always)]
-    fn zero(v: u64) -> u64 {
-        !(((v & LOW7).wrapping_add(LOW7)) | v) & HIGH
-    }
-    (zero(meta) | zero(meta ^ (LO * u64::from(SEALED_TAG))) | zero(meta ^ (LO * u64::from(t))))
-        & LANES
-}
-
-/// The slot of the lowest candidate bit of `m` (see `candidates`).
-#[inline(always)]
-fn first_slot(m: u64) -> usize {
-    (m.trailing_zeros() / 8) as usize
-}
-
 /// Waits until `done` holds: a few spin hints, then yields. For the bounded waits of the map (a
 /// slot being moved, chunks being copied), whose other party runs no user code.
 fn spin_until(mut done: impl FnMut() -> bool) {
@@ -619,79 +467,6 @@ pub(crate) enum Op<V> {
 pub(crate) struct RawMap<K, V> {
     root: Atomic<Table<K, V>>,
     count: Striped,
-}
-
-/// A counter split over cache-padded stripes, one per thread (`freeway_epoch::thread_index`)
-/// while threads are fewer than the stripes, so that concurrent writers do not trade its line.
-/// A statistic: sums are exact only when no update is in flight.
-struct Striped(Box<[CachePadded<AtomicIsize>]>);
-
-impl Striped {
-    fn new(stripes: usize) -> Self {
-        Self(
-            (0..stripes)
-                .map(|_| CachePadded::new(AtomicIsize::new(0)))
-                .collect(),
-        )
-    }
-
-    #[inline]
-    fn add(&self, d: isize) {
-        let i = freeway_epoch::thread_index() % self.0.len();
-        // Relaxed: a statistic; no memory is published through the counter.
-        self.0[i].fetch_add(d, Ordering::Relaxed);
-    }
-
-    /// The sum of the stripes, 0 if it is (transiently) negative.
-    fn sum(&self) -> usize {
-        let n = self
-            .0
-            .iter()
-            // Relaxed: a statistic; no memory is published through the counter.
-            .fold(0isize, |n, c| n.wrapping_add(c.load(Ordering::Relaxed)));
-        n.max(0) as usize
-    }
-}
-
-/// A guard known to pin the default collector, the one entries and tables are retired to.
-///
-/// Every raw operation takes one: an unprotected guard, or one of another `Collector`, would
-/// not hold back the retirements of `retire_entry` and `promote`, and the references handed out
-/// would dangle. The check (`Pinned::check`, a dozen instructions) runs once per call of the
-/// guard-taking API; `HashMapRef` pins through `Pinned::pin` and skips it for good.
-#[repr(transparent)]
-pub(crate) struct Pinned(Guard);
-
-impl Pinned {
-    /// Pins the current thread on the default collector.
-    pub(crate) fn pin() -> Self {
-        Self(freeway_epoch::pin())
-    }
-
-    /// `guard` as a `Pinned`.
-    ///
-    /// # Panics
-    ///
-    /// Unless `guard` pins the default collector.
-    #[inline]
-    pub(crate) fn check(guard: &Guard) -> &Self {
-        assert!(
-            freeway_epoch::pins_default_collector(guard),
-            "freeway_hashmap: the guard must come from freeway_epoch::pin() (the default \
-             collector); an unprotected guard or one of another Collector cannot protect the \
-             map's entries"
-        );
-        let p = guard as *const Guard as *const Self;
-        // SAFETY: `Pinned` is a `repr(transparent)` wrapper of `Guard`, so the cast keeps the
-        // layout and the lifetime of the borrow; the check above is the wrapper's invariant.
-        unsafe { &*p }
-    }
-
-    /// The guard.
-    #[inline]
-    pub(crate) fn guard(&self) -> &Guard {
-        &self.0
-    }
 }
 
 /// A new boxed entry, in a block from this thread's entry cache when it has one (`cache`).
@@ -1626,151 +1401,6 @@ impl<K, V> RawMap<K, V> {
             idx: 0,
             seen: Vec::new(),
             sorted: 0,
-            guard,
-        }
-    }
-}
-
-/// Walks the table chain from the root: each table's LIVE and FROZEN entries, skipping in later
-/// tables the entries already yielded from earlier ones (a resize may have copied them since).
-pub(crate) struct RawIter<'g, K, V> {
-    table: Option<&'g Table<K, V>>,
-    idx: usize,
-    /// Addresses of the entries yielded so far; `seen[..sorted]` is sorted and covers the
-    /// earlier tables.
-    seen: Vec<usize>,
-    sorted: usize,
-    guard: &'g Guard,
-}
-
-impl<'g, K, V> Iterator for RawIter<'g, K, V> {
-    type Item = &'g Entry<K, V>;
-
-    fn next(&mut self) -> Option<&'g Entry<K, V>> {
-        loop {
-            let t = self.table?;
-            if self.idx >= t.len {
-                // Acquire: pairs with the AcqRel CAS in `start_resize`.
-                let next = t.next.load(Ordering::Acquire, self.guard);
-                if next.is_null() {
-                    self.table = None;
-                    return None;
-                }
-                self.seen.sort_unstable();
-                self.sorted = self.seen.len();
-                self.table = Some(table(next));
-                self.idx = 0;
-                continue;
-            }
-            let idx = self.idx;
-            self.idx += 1;
-            if let Some(e) = t.current(idx, self.guard) {
-                let p = std::ptr::from_ref(e) as usize;
-                // Pointers stay unique while we are pinned: nothing we yielded can be freed and
-                // its address reused before the guard drops.
-                if self.seen[..self.sorted].binary_search(&p).is_ok() {
-                    continue;
-                }
-                self.seen.push(p);
-                return Some(e);
-            }
-        }
-    }
-}
-
-impl<K, V> Table<K, V> {
-    /// The entry an iterator yields at slot `idx`: a LIVE or FROZEN one whose claim is tagged.
-    #[inline]
-    fn current<'g>(&self, idx: usize, guard: &'g Guard) -> Option<&'g Entry<K, V>> {
-        // Acquire: pairs with the CASes that publish entries.
-        let s = self.slot(idx).load(Ordering::Acquire, guard);
-        match decode(s) {
-            // A claim not yet tagged is an insert not yet done (see "Tag bytes"): `get`, and the
-            // `remove` of `retain`, would not find it, so neither does an iterator. (FROZEN
-            // slots are always tagged.)
-            Slot::Live(e) | Slot::Frozen(e) if self.tag_of(idx) != UNTAGGED => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// The root table of a pinned map, for a walk split between threads (`par.rs`): each worker
-/// yields the entries of a range of its slots (`range`), as [`RawIter`] does in its first table,
-/// and the caller then walks the tables a resize has linked after it (`rest`), skipping what the
-/// ranges yielded. Together that is `RawIter`'s walk, with its guarantee: an entry present for
-/// the whole walk is yielded exactly once.
-///
-/// A snapshot holds no guard, because a `Guard` may not leave its thread: what keeps its table
-/// and every entry reachable from it alive is the pin of the [`Pinned`] it was made from, which
-/// the `'g` borrow keeps on the calling thread until the walk is over. Its loads go through
-/// `freeway_epoch::unprotected()`, which only ties lifetimes: a snapshot never retires anything.
-#[cfg(feature = "rayon")]
-pub(crate) struct Snapshot<'g, K, V> {
-    table: &'g Table<K, V>,
-}
-
-// SAFETY: a snapshot only reads the table (atomic loads; the tag writes of `publish` are never
-// reached from it) and hands out `&'g K` and `&'g V`: sending or sharing it between threads is
-// sharing those references, sound when `K` and `V` are `Sync`. The memory stays valid for `'g`
-// whichever thread reads it (see the type's docs: the pin is global to the collector).
-#[cfg(feature = "rayon")]
-unsafe impl<K: Sync, V: Sync> Send for Snapshot<'_, K, V> {}
-// SAFETY: as for `Send`.
-#[cfg(feature = "rayon")]
-unsafe impl<K: Sync, V: Sync> Sync for Snapshot<'_, K, V> {}
-
-#[cfg(feature = "rayon")]
-impl<K, V> Clone for Snapshot<'_, K, V> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-#[cfg(feature = "rayon")]
-impl<K, V> Copy for Snapshot<'_, K, V> {}
-
-#[cfg(feature = "rayon")]
-impl<'g, K, V> Snapshot<'g, K, V> {
-    /// A guard for loads under the pin that `'g` stands for (see the type's docs).
-    fn guard() -> &'g Guard {
-        // SAFETY: only loads go through this guard, never a retirement (whose deferred function
-        // would run at once), and everything loaded is protected by the caller's pin for `'g`.
-        unsafe { freeway_epoch::unprotected() }
-    }
-
-    /// The number of slots of the table.
-    pub(crate) fn slots(&self) -> usize {
-        self.table.len
-    }
-
-    /// The entries of slots `start..end` (clamped to the table), in slot order.
-    pub(crate) fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &'g Entry<K, V>> {
-        let t = self.table;
-        (start..end.min(t.len)).filter_map(move |idx| t.current(idx, Self::guard()))
-    }
-
-    /// Whether a resize has linked a table after this one (then `rest` has a walk to do).
-    pub(crate) fn resized(&self) -> bool {
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        !self
-            .table
-            .next
-            .load(Ordering::Acquire, Self::guard())
-            .is_null()
-    }
-
-    /// The entries of the tables after this one (none unless `resized`), skipping those at the
-    /// addresses in `seen`: the ones the ranges yielded.
-    pub(crate) fn rest(&self, mut seen: Vec<usize>) -> RawIter<'g, K, V> {
-        let guard = Self::guard();
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        let next = self.table.next.load(Ordering::Acquire, guard);
-        seen.sort_unstable();
-        RawIter {
-            table: (!next.is_null()).then(|| table(next)),
-            idx: 0,
-            sorted: seen.len(),
-            seen,
             guard,
         }
     }
