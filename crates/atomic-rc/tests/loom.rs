@@ -194,3 +194,70 @@ fn option_take_racing_load() {
         assert!(slot.load().is_none());
     });
 }
+
+/// A payload whose field is a loom cell written after construction, so that loom tracks it: a
+/// reader that reaches the value without a happens-before edge from its publication fails with a
+/// causality violation. (The `Val`s above are plain memory, which loom cannot see, so they do not
+/// defend the publishing orderings of the cell.)
+struct Payload(freeway_epoch::sync::cell::UnsafeCell<u64>);
+
+// SAFETY: the cell is written once, by the thread that builds the payload and before the payload
+// is published; every other access is a read after the publication.
+unsafe impl Sync for Payload {}
+
+impl Payload {
+    fn new(v: u64) -> Arc<Self> {
+        let p = Payload(freeway_epoch::sync::cell::UnsafeCell::new(0));
+        // SAFETY: `p` is not shared yet.
+        p.0.with_mut(|c| unsafe { *c = v });
+        Arc::new(p)
+    }
+
+    fn get(&self) -> u64 {
+        // SAFETY: written only before publication (see the `Sync` impl).
+        self.0.with(|c| unsafe { *c })
+    }
+}
+
+/// `store` and `swap` publish the new value to `load` and `snapshot`.
+#[test]
+fn store_and_swap_publish_to_load_and_snapshot() {
+    loom::model(|| {
+        let cell = LoomArc::new(AtomicArc::new(Payload::new(1)));
+        let writer = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                cell.store(Payload::new(2));
+                assert!(cell.swap(Payload::new(3)).get() >= 1);
+            })
+        };
+        for _ in 0..2 {
+            assert!(cell.load().get() >= 1);
+            let g = freeway_epoch::pin();
+            assert!(cell.snapshot(&g).get() >= 1);
+        }
+        writer.join().unwrap();
+        assert_eq!(cell.load().get(), 3);
+    });
+}
+
+/// `compare_exchange` and `rcu` publish the new value, and read the current one, with the same
+/// guarantees.
+#[test]
+fn compare_exchange_and_rcu_publish_and_read_values() {
+    loom::model(|| {
+        let cell = LoomArc::new(AtomicArc::new(Payload::new(1)));
+        let writer = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let cur = cell.load();
+                let _ = cell.compare_exchange(&cur, Payload::new(cur.get() + 10));
+            })
+        };
+        let old = cell.rcu(|v| Payload::new(v.get() + 1));
+        assert!(old.get() >= 1);
+        writer.join().unwrap();
+        let v = cell.load().get();
+        assert!(v == 12 || v == 11 || v == 2, "value {v}");
+    });
+}
