@@ -156,61 +156,45 @@ fn draw_charts(points: &[Point]) -> Result {
 /// one process, interleaved trial by trial, with a prefilled queue. It is the authority for the
 /// queue ratios; criterion's groups above run a shared operation budget instead.
 fn queue_table(threads: Option<&str>) -> Result<String> {
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "freeway-benches",
-        "--example",
-        "queue_table",
-        "--",
-    ]);
-    if let Some(t) = threads {
-        cmd.args(["--threads", t]);
-    }
-    eprintln!("running the queue table: {}", show(&cmd));
-    let out = cmd.output().map_err(|e| format!("queue_table: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "queue_table failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let table = String::from_utf8_lossy(&out.stdout);
-    Ok(format!(
-        "\n## Queues, duration-based (`cargo run --release -p freeway-benches --example \
-         queue_table`)\n\n{table}"
-    ))
+    let args: Vec<&str> = threads.map_or(Vec::new(), |t| vec!["--threads", t]);
+    example_section("Queues, duration-based", "queue_table", &[], &args)
 }
 
 /// The pipeline with sleeping consumers (`benches/examples/wait_pipeline.rs`): the queues'
 /// `wait` feature against async-channel, flume and crossbeam-channel, on threads and tokio tasks.
 fn wait_pipeline() -> Result<String> {
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "freeway-benches",
-        "--features",
-        "freeway-queue/wait",
-        "--example",
+    example_section(
+        "Waiting queues against channels",
         "wait_pipeline",
-    ]);
-    eprintln!("running the waiting pipeline: {}", show(&cmd));
-    let out = cmd.output().map_err(|e| format!("wait_pipeline: {e}"))?;
+        &["--features", "freeway-queue/wait"],
+        &[],
+    )
+}
+
+/// Runs a benches example that prints a Markdown table, and returns it as a report section
+/// titled `title`, with the command that reproduces it.
+fn example_section(
+    title: &str,
+    example: &str,
+    cargo_args: &[&str],
+    args: &[&str],
+) -> Result<String> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "-q", "-p", "freeway-benches"])
+        .args(cargo_args)
+        .args(["--example", example, "--"])
+        .args(args);
+    eprintln!("running {example}: {}", show(&cmd));
+    let out = cmd.output().map_err(|e| format!("{example}: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "wait_pipeline failed: {}",
+            "{example} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    let flags: String = cargo_args.iter().map(|a| format!(" {a}")).collect();
     Ok(format!(
-        "\n## Waiting queues against channels (`cargo run --release -p freeway-benches \
-         --features freeway-queue/wait --example wait_pipeline`)\n\n{}",
+        "\n## {title} (`cargo run --release -p freeway-benches{flags} --example {example}`)\n\n{}",
         String::from_utf8_lossy(&out.stdout)
     ))
 }

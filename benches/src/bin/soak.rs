@@ -175,6 +175,22 @@ fn tag(t: usize, i: u64) -> u64 {
     ((t as u64) << 48) | i
 }
 
+/// The threads' flows merged, with the values `left` in the structure counted as taken out: the
+/// operation count and the conservation verdict.
+fn tally(
+    flows: Vec<(Flow, Flow, u64)>,
+    left: impl Iterator<Item = u64>,
+) -> (u64, Result<String, String>) {
+    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
+    for (i, o, n) in flows {
+        ins = Flow::merge(ins, i);
+        outs = Flow::merge(outs, o);
+        ops += n;
+    }
+    left.for_each(|v| outs.add(v));
+    (ops, conserved(ins, outs, "values"))
+}
+
 /// Compares what went in with what came out (plus what was left).
 fn conserved(ins: Flow, outs: Flow, what: &str) -> Result<String, String> {
     if ins.count == outs.count && ins.sum == outs.sum && ins.xor == outs.xor {
@@ -233,16 +249,8 @@ fn queue(span: Duration) -> Verdict {
         }
         (ins, outs, ops)
     });
-    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
-    for (i, o, n) in flows {
-        ins = Flow::merge(ins, i);
-        outs = Flow::merge(outs, o);
-        ops += n;
-    }
-    while let Some(v) = q.pop() {
-        outs.add(v);
-    }
-    mixed_verdict("Queue", ops, span, &samples, conserved(ins, outs, "values"))
+    let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
+    mixed_verdict("Queue", ops, span, &samples, ok)
 }
 
 fn array_queue(span: Duration) -> Verdict {
@@ -278,22 +286,8 @@ fn array_queue(span: Duration) -> Verdict {
         }
         (ins, outs, ops)
     });
-    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
-    for (i, o, n) in flows {
-        ins = Flow::merge(ins, i);
-        outs = Flow::merge(outs, o);
-        ops += n;
-    }
-    while let Some(v) = q.pop() {
-        outs.add(v);
-    }
-    mixed_verdict(
-        "ArrayQueue",
-        ops,
-        span,
-        &samples,
-        conserved(ins, outs, "values"),
-    )
+    let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
+    mixed_verdict("ArrayQueue", ops, span, &samples, ok)
 }
 
 fn stack(span: Duration) -> Verdict {
@@ -323,16 +317,8 @@ fn stack(span: Duration) -> Verdict {
         }
         (ins, outs, ops)
     });
-    let (mut ins, mut outs, mut ops) = (Flow::default(), Flow::default(), 0);
-    for (i, o, n) in flows {
-        ins = Flow::merge(ins, i);
-        outs = Flow::merge(outs, o);
-        ops += n;
-    }
-    while let Some(v) = s.pop() {
-        outs.add(v);
-    }
-    mixed_verdict("Stack", ops, span, &samples, conserved(ins, outs, "values"))
+    let (ops, ok) = tally(flows, std::iter::from_fn(|| s.pop()));
+    mixed_verdict("Stack", ops, span, &samples, ok)
 }
 
 /// Keys per thread in the map's soak (disjoint ranges, so each thread keeps an exact model).
