@@ -20,7 +20,7 @@
 //! }).unwrap();
 //! ```
 
-use crate::models::{BoundedOp, CellOp, MapOp, QueueOp, StackOp};
+use crate::models::{BoundedOp, CellOp, MapOp, QueueOp, StackOp, WordMapOp};
 use crate::spec::Spec;
 
 /// Applies `ops` one by one to the model and, through `exec`, to the real structure, and
@@ -314,6 +314,64 @@ pub fn map_ops(data: &[u8]) -> Vec<MapOp> {
             2 => MapOp::Remove(k),
             3 => MapOp::Update(k, u64::from(b.u8())),
             _ => MapOp::GetOrInsert(k, u64::from(b.u8())),
+        });
+    }
+    ops
+}
+
+/// Keys for word-map inputs: small ones, the extremes, and the four 64-bit keys that
+/// `freeway_hashmap::AtomicMap` keeps in side cells instead of its table (their bits collide with
+/// its slot markers; the map's unit tests check that this list names them).
+pub const WORD_MAP_KEYS: [u64; 16] = [
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    u64::MAX,
+    u64::MAX - 1,
+    0x9E37_79B9_7F4A_7C15,
+    0x9E37_79B9_7F4A_7C14,
+    0x9E37_79B9_7F4A_7C17,
+    0x9E37_79B9_7F4A_7C16,
+    1 << 63,
+];
+
+/// Word-map operations: a selector byte mod 8, a key from [`WORD_MAP_KEYS`] and values that are
+/// a byte, or for one in four the extremes (`u64::MAX`, 0).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{MapOp, WordMapOp};
+/// assert_eq!(
+///     freeway_check::harness::word_map_ops(&[0, 9]),
+///     vec![WordMapOp::Map(MapOp::Get(u64::MAX))]
+/// );
+/// ```
+pub fn word_map_ops(data: &[u8]) -> Vec<WordMapOp> {
+    let mut b = Bytes::new(data);
+    let mut ops = Vec::new();
+    let value = |b: &mut Bytes<'_>| match b.u8() {
+        0xFF => u64::MAX,
+        x => u64::from(x),
+    };
+    while !b.is_empty() {
+        let sel = b.u8() % 8;
+        let k = WORD_MAP_KEYS[b.below(16) as usize];
+        ops.push(match sel {
+            0 => WordMapOp::Map(MapOp::Get(k)),
+            1 => WordMapOp::Map(MapOp::Insert(k, value(&mut b))),
+            2 => WordMapOp::Map(MapOp::Remove(k)),
+            3 => WordMapOp::Map(MapOp::Update(k, value(&mut b))),
+            4 => WordMapOp::Map(MapOp::GetOrInsert(k, value(&mut b))),
+            5 => WordMapOp::CompareExchange(k, value(&mut b), value(&mut b)),
+            6 => WordMapOp::FetchAdd(k, value(&mut b)),
+            _ => WordMapOp::RemoveIf(k, value(&mut b)),
         });
     }
     ops

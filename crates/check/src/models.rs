@@ -568,6 +568,129 @@ impl Spec for MapModel {
     }
 }
 
+/// An operation on a `u64 -> u64` map of words (`AtomicMap`): the [`MapOp`]s and the word
+/// map's own.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum WordMapOp {
+    /// One of the general map operations.
+    Map(MapOp),
+    /// `compare_exchange(key, current, new)`.
+    CompareExchange(u64, u64, u64),
+    /// `fetch_add(key, delta)` (wrapping; an absent key counts as 0).
+    FetchAdd(u64, u64),
+    /// `remove_if(key, |v| v == value)`.
+    RemoveIf(u64, u64),
+}
+
+impl WordMapOp {
+    /// The key the operation touches (for per-key, P-compositional checking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_check::models::WordMapOp;
+    /// assert_eq!(WordMapOp::FetchAdd(3, 1).key(), 3);
+    /// ```
+    pub fn key(&self) -> u64 {
+        match *self {
+            WordMapOp::Map(ref op) => op.key(),
+            WordMapOp::CompareExchange(k, ..)
+            | WordMapOp::FetchAdd(k, _)
+            | WordMapOp::RemoveIf(k, _) => k,
+        }
+    }
+}
+
+/// The result of a [`WordMapOp`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum WordMapRet {
+    /// The result of a [`MapOp`].
+    Map(MapRet),
+    /// `Ok(current)`, `Err(Some(actual))` or `Err(None)` (absent; nothing inserted).
+    CompareExchange(Result<u64, Option<u64>>),
+    /// The previous value (0 if absent).
+    FetchAdd(u64),
+    /// The value removed.
+    RemoveIf(Option<u64>),
+}
+
+/// A `u64 -> u64` map with the word map's operations (see [`WordMapOp`]).
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::models::{MapOp, MapRet, WordMapModel, WordMapOp, WordMapRet};
+/// use freeway_check::spec::Spec;
+///
+/// let mut m = WordMapModel::new();
+/// assert_eq!(m.apply(&WordMapOp::FetchAdd(1, 5)), WordMapRet::FetchAdd(0));
+/// assert_eq!(m.apply(&WordMapOp::CompareExchange(1, 5, 6)), WordMapRet::CompareExchange(Ok(5)));
+/// assert_eq!(m.apply(&WordMapOp::Map(MapOp::Get(1))), WordMapRet::Map(MapRet::Get(Some(6))));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct WordMapModel {
+    map: MapModel,
+}
+
+impl WordMapModel {
+    /// An empty map.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _m = freeway_check::models::WordMapModel::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The general model inside (for [`check_map_contents`](crate::harness::check_map_contents)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_check::models::{WordMapModel, WordMapOp};
+    /// use freeway_check::spec::Spec;
+    ///
+    /// let mut m = WordMapModel::new();
+    /// m.apply(&WordMapOp::FetchAdd(2, 7));
+    /// assert_eq!(m.as_map().entries(), [(2, 7)]);
+    /// ```
+    pub fn as_map(&self) -> &MapModel {
+        &self.map
+    }
+}
+
+impl Spec for WordMapModel {
+    type Op = WordMapOp;
+    type Ret = WordMapRet;
+    fn apply(&mut self, op: &WordMapOp) -> WordMapRet {
+        let e = &mut self.map.entries;
+        match *op {
+            WordMapOp::Map(ref op) => WordMapRet::Map(self.map.apply(op)),
+            WordMapOp::CompareExchange(k, cur, new) => {
+                WordMapRet::CompareExchange(match e.get(&k) {
+                    Some(&v) if v == cur => {
+                        e.insert(k, new);
+                        Ok(cur)
+                    }
+                    other => Err(other.copied()),
+                })
+            }
+            WordMapOp::FetchAdd(k, d) => {
+                let old = e.get(&k).copied().unwrap_or(0);
+                e.insert(k, old.wrapping_add(d));
+                WordMapRet::FetchAdd(old)
+            }
+            WordMapOp::RemoveIf(k, v) => WordMapRet::RemoveIf(if e.get(&k) == Some(&v) {
+                e.remove(&k)
+            } else {
+                None
+            }),
+        }
+    }
+}
+
 /// An operation on an atomic cell (also a seqlock: `Load` is `read`, `Store` is `store`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CellOp<T> {

@@ -11,7 +11,7 @@
 //! });
 //! ```
 
-use crate::models::{BoundedOp, CellOp, MapOp, QueueOp, StackOp};
+use crate::models::{BoundedOp, CellOp, MapOp, QueueOp, StackOp, WordMapOp};
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -53,6 +53,30 @@ pub fn map_ops(max_len: usize) -> impl Strategy<Value = Vec<MapOp>> {
             k.clone().prop_map(MapOp::Remove),
             (k.clone(), 0u64..100).prop_map(|(k, d)| MapOp::Update(k, d)),
             (k, any::<u64>()).prop_map(|(k, v)| MapOp::GetOrInsert(k, v)),
+        ],
+        0..=max_len,
+    )
+}
+
+/// Up to `max_len` word-map operations over the keys of
+/// [`WORD_MAP_KEYS`](crate::harness::WORD_MAP_KEYS) and 32 more, values small or extreme.
+pub fn word_map_ops(max_len: usize) -> impl Strategy<Value = Vec<WordMapOp>> {
+    let k = prop_oneof![
+        prop::sample::select(&crate::harness::WORD_MAP_KEYS[..]),
+        100u64..132,
+    ];
+    let v = prop_oneof![0u64..8, Just(u64::MAX), any::<u64>()];
+    vec(
+        prop_oneof![
+            k.clone().prop_map(|k| WordMapOp::Map(MapOp::Get(k))),
+            (k.clone(), v.clone()).prop_map(|(k, v)| WordMapOp::Map(MapOp::Insert(k, v))),
+            k.clone().prop_map(|k| WordMapOp::Map(MapOp::Remove(k))),
+            (k.clone(), v.clone()).prop_map(|(k, d)| WordMapOp::Map(MapOp::Update(k, d))),
+            (k.clone(), v.clone()).prop_map(|(k, v)| WordMapOp::Map(MapOp::GetOrInsert(k, v))),
+            (k.clone(), v.clone(), v.clone())
+                .prop_map(|(k, c, n)| WordMapOp::CompareExchange(k, c, n)),
+            (k.clone(), v.clone()).prop_map(|(k, d)| WordMapOp::FetchAdd(k, d)),
+            (k, v).prop_map(|(k, v)| WordMapOp::RemoveIf(k, v)),
         ],
         0..=max_len,
     )

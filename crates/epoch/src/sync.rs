@@ -58,6 +58,89 @@ pub mod atomic {
     /// A compiler-only fence. loom has no compiler fences; in a model it is a no-op.
     #[cfg(loom)]
     pub fn compiler_fence(_order: Ordering) {}
+
+    /// A 16-byte atomic integer: [portable-atomic's](https://docs.rs/portable-atomic)
+    /// (`cmpxchg16b` on x86-64, detected at run time unless the build enables the target
+    /// feature; `ldxp`/`stxp` or `casp` on AArch64; a global lock table on targets without a
+    /// 16-byte compare-exchange, where [`AtomicU128::is_lock_free`] is false).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_epoch::sync::atomic::{AtomicU128, Ordering};
+    ///
+    /// let pair = AtomicU128::new(1 << 64 | 2);
+    /// assert!(pair.compare_exchange(1 << 64 | 2, 3, Ordering::AcqRel, Ordering::Acquire).is_ok());
+    /// assert_eq!(pair.load(Ordering::Acquire), 3);
+    /// ```
+    #[cfg(not(loom))]
+    pub use portable_atomic::AtomicU128;
+
+    /// A 16-byte atomic integer emulated for loom, which has none: the value behind a loom
+    /// mutex, so that a model explores every interleaving of the 16-byte operations, each of
+    /// them indivisible. The emulation is stronger than the hardware: every operation
+    /// synchronises with the one before it (as `SeqCst` would), whatever ordering it names, so a
+    /// model cannot catch an ordering on these operations that is too weak.
+    #[cfg(loom)]
+    #[derive(Debug)]
+    pub struct AtomicU128(loom::sync::Mutex<u128>);
+
+    #[cfg(loom)]
+    impl AtomicU128 {
+        /// A new atomic holding `v`.
+        pub fn new(v: u128) -> Self {
+            Self(loom::sync::Mutex::new(v))
+        }
+
+        /// Whether the operations are lock-free (in a model, as on x86-64: yes).
+        pub fn is_lock_free() -> bool {
+            true
+        }
+
+        /// The value.
+        pub fn load(&self, _order: Ordering) -> u128 {
+            *self.0.lock().unwrap()
+        }
+
+        /// Stores `v`.
+        pub fn store(&self, v: u128, _order: Ordering) {
+            *self.0.lock().unwrap() = v;
+        }
+
+        /// Stores `v` and returns the previous value.
+        pub fn swap(&self, v: u128, _order: Ordering) -> u128 {
+            std::mem::replace(&mut *self.0.lock().unwrap(), v)
+        }
+
+        /// Stores `new` if the value is `current`; returns the previous value, `Ok` if it was
+        /// `current`.
+        pub fn compare_exchange(
+            &self,
+            current: u128,
+            new: u128,
+            _success: Ordering,
+            _failure: Ordering,
+        ) -> Result<u128, u128> {
+            let mut v = self.0.lock().unwrap();
+            if *v == current {
+                *v = new;
+                Ok(current)
+            } else {
+                Err(*v)
+            }
+        }
+
+        /// As `compare_exchange` (a model has no spurious failures).
+        pub fn compare_exchange_weak(
+            &self,
+            current: u128,
+            new: u128,
+            success: Ordering,
+            failure: Ordering,
+        ) -> Result<u128, u128> {
+            self.compare_exchange(current, new, success, failure)
+        }
+    }
 }
 
 /// Spin-loop hints.

@@ -61,6 +61,7 @@
 // Every `unsafe` block of the crate lives in `raw`, the one module allowed to have them.
 #![deny(unsafe_code)]
 
+pub mod atomic_map;
 #[cfg(feature = "rayon")]
 mod par;
 #[allow(unsafe_code)]
@@ -71,6 +72,7 @@ mod raw;
 #[doc = include_str!("../../../docs/reclamation.md")]
 struct ReclamationDocExample;
 
+pub use atomic_map::{AtomicMap, IntWord, Word};
 #[cfg(feature = "rayon")]
 pub use par::ParIter;
 

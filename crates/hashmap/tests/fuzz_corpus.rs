@@ -1,5 +1,9 @@
-//! Replays the committed fuzz corpus of the `hashmap` target through the same harness.
+//! Replays the committed fuzz corpora of the `hashmap` and `atomic_map` targets through the same
+//! harnesses.
 #![cfg(not(loom))]
+
+#[path = "support/word_map.rs"]
+mod word_map;
 
 use freeway_check::harness::{check_map_contents, map_ops, run_sequential_model};
 use freeway_check::models::{MapModel, MapOp, MapRet};
@@ -32,6 +36,21 @@ fn corpus_replay_hashmap() {
                 check_map_contents(&model, "into_iter", map.into_iter().collect())
             });
         if let Err(e) = r {
+            panic!("{}: {e}", path.display());
+        }
+        n += 1;
+    }
+    assert!(n > 0, "empty corpus");
+}
+
+#[test]
+fn corpus_replay_atomic_map() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/corpus/atomic_map");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).expect("fuzz/corpus/atomic_map exists") {
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        if let Err(e) = word_map::replay(&freeway_check::harness::word_map_ops(&data)) {
             panic!("{}: {e}", path.display());
         }
         n += 1;

@@ -219,3 +219,103 @@ fn reserve_races_a_writer_resize() {
         assert_eq!(r.len(), 3);
     });
 }
+
+/// `AtomicMap` with a deterministic hasher; under loom its tables start at 2 slots and a
+/// resize moves one slot per helping write.
+type AtomicMap = freeway_hashmap::AtomicMap<u64, u64, BuildHasherDefault<DefaultHasher>>;
+
+/// A full 2-slot `AtomicMap` holding keys 1 and 2 (the next new key starts a resize).
+fn full_atomic() -> Arc<AtomicMap> {
+    let map = Arc::new(AtomicMap::with_capacity_and_hasher(1, Default::default()));
+    map.insert(1, 10);
+    map.insert(2, 20);
+    map
+}
+
+/// insert racing remove on one key: the outcomes of the two orders, and nothing else.
+#[test]
+fn atomic_insert_races_remove() {
+    loom::model(|| {
+        let map = Arc::new(AtomicMap::with_capacity_and_hasher(1, Default::default()));
+        map.insert(7, 1);
+        let m = map.clone();
+        let t = thread::spawn(move || m.remove(7));
+        let old = map.insert(7, 2);
+        let removed = t.join().unwrap();
+        match (old, removed) {
+            (Some(1), Some(2)) => assert_eq!(map.get(7), None),
+            (None, Some(1)) => assert_eq!(map.get(7), Some(2)),
+            other => panic!("impossible outcome {other:?}"),
+        }
+        assert_eq!(map.len(), usize::from(map.get(7).is_some()));
+    });
+}
+
+/// A compare-exchange and a fetch-add on key 1 race a writer whose new key starts a resize and
+/// then moves the old table's slots (one per write): no update is lost to the move, and the
+/// reader behind MOVED finds the value the slot had when it moved.
+#[test]
+fn atomic_updates_race_a_resize() {
+    loom::model(|| {
+        let map = full_atomic();
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            let cas = m.compare_exchange(1, 10, 11);
+            let add = m.fetch_add(1, 100);
+            (cas, add)
+        });
+        map.insert(3, 30);
+        map.insert(4, 40);
+        map.insert(5, 50);
+        let (cas, add) = t.join().unwrap();
+        assert_eq!(cas, Ok(10));
+        assert_eq!(add, 11);
+        assert_eq!(map.get(1), Some(111));
+        assert_eq!(map.get(2), Some(20));
+        assert_eq!(map.get(3), Some(30));
+        assert_eq!(map.len(), 5);
+    });
+}
+
+/// Two threads count on one key while one of them starts a resize: the count is exact.
+#[test]
+fn atomic_fetch_add_counts_exactly_through_a_resize() {
+    loom::model(|| {
+        let map = full_atomic();
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            m.fetch_add(2, 1);
+            m.fetch_add(2, 1);
+        });
+        map.insert(3, 30);
+        map.fetch_add(2, 1);
+        t.join().unwrap();
+        assert_eq!(map.get(2), Some(23));
+        assert_eq!(map.get(1), Some(10));
+    });
+}
+
+/// A remove of a key being moved races the mover: the key is either moved with its value and
+/// then removed in the next table, or removed in the old one before the move; either way it is
+/// gone afterwards and a reader sees 10 or nothing.
+#[test]
+fn atomic_remove_races_the_move() {
+    loom::model(|| {
+        let map = full_atomic();
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            let removed = m.remove(1);
+            let seen = m.get(1);
+            (removed, seen)
+        });
+        map.insert(3, 30);
+        let seen = map.get(1);
+        map.insert(4, 40);
+        let (removed, after) = t.join().unwrap();
+        assert_eq!(removed, Some(10));
+        assert_eq!(after, None);
+        assert!(seen.is_none() || seen == Some(10));
+        assert_eq!(map.get(1), None);
+        assert_eq!(map.len(), 3);
+    });
+}

@@ -131,13 +131,16 @@
 //! (see `ZeroedArray`), whose large blocks are pages the kernel zeroes on first touch, so the
 //! cost is spread over the writers that copy into the table and insert into it.
 
+pub(crate) mod atomic;
 mod cache;
+mod chain;
 mod counter;
 mod iter;
 mod pinned;
 mod probe;
 mod zeroed;
 
+use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, STRIPES, spin_until};
 use counter::Striped;
 pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
@@ -151,24 +154,6 @@ use zeroed::{empty_buckets, empty_tags};
 use freeway_epoch::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-
-/// The smallest table: two buckets (shrunk under loom so that models stay small).
-#[cfg(not(loom))]
-const MIN_CAPACITY: usize = 16;
-#[cfg(loom)]
-const MIN_CAPACITY: usize = 2;
-
-/// Slots a helper copies per claim.
-#[cfg(not(loom))]
-const COPY_CHUNK: usize = 64;
-#[cfg(loom)]
-const COPY_CHUNK: usize = 1;
-
-/// Stripes of the length counter (and, at most, of a table's claim counter).
-#[cfg(not(loom))]
-const STRIPES: usize = 16;
-#[cfg(loom)]
-const STRIPES: usize = 1;
 
 /// Slots per bucket: eight slot words fill one 64-byte cache line, and their eight tag bytes
 /// one word of the tag array.
@@ -393,28 +378,28 @@ impl<K, V> Table<K, V> {
     }
 }
 
-/// Waits until `done` holds: a few spin hints, then yields. For the bounded waits of the map (a
-/// slot being moved, chunks being copied), whose other party runs no user code.
-fn spin_until(mut done: impl FnMut() -> bool) {
-    let mut spins = 0u32;
-    while !done() {
-        if spins < 64 {
-            freeway_epoch::sync::hint::spin_loop();
-        } else {
-            freeway_epoch::sync::thread::yield_now();
-        }
-        spins = spins.saturating_add(1);
+impl<K, V> ChainTable for Table<K, V> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self::new(capacity)
+    }
+    fn slots(&self) -> usize {
+        self.len
+    }
+    fn next_link(&self) -> &Atomic<Self> {
+        &self.next
+    }
+    fn done(&self) -> &AtomicUsize {
+        &self.done
+    }
+    fn claimed(&self) -> &Striped {
+        &self.claimed
     }
 }
 
-/// Dereferences a table pointer loaded under `guard`.
+/// Dereferences a table pointer loaded under `guard` (see `chain::deref`).
+#[inline(always)]
 fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
-    debug_assert!(!t.is_null());
-    // SAFETY: table pointers come from the map's root or a table's `next`; a table is retired
-    // only after the root has moved past it, so one loaded under a guard lives as long as it
-    // (for `Snapshot`'s loads through an unprotected guard: as long as the caller's pin).
-    // Under the exclusive access of `destroy` and `drain_owned`, nothing is retired at all.
-    unsafe { t.deref() }
+    chain::deref(t)
 }
 
 /// Where a key stands, for a writer.
@@ -615,31 +600,10 @@ impl<K, V> RawMap<K, V> {
         spin_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
     }
 
-    /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity.
-    ///
-    /// A long chain is only the trigger: what decides is the whole table. Live entries past
-    /// 5/8 of the slots double it. Otherwise, claimed slots (live entries and the tombstones
-    /// that stay until the next resize) past 3/4 of the slots ask for a rehash at a size
-    /// proportional to the live entries, which clears the tombstones (and shrinks the table
-    /// after a remove-heavy phase). A long chain in a table with room left is clustering or a
-    /// poor hash: the key takes its slot at the end of the longer walk. (Rehashing on the first
-    /// long chain of any bucket, as this once did, copied the whole table every ~40k tombstones
-    /// of a 450k-slot table in the exchange mix: see docs/hashmap.md.)
+    /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity (see
+    /// `chain::grow_decision`).
     fn grow_decision(&self, t: &Table<K, V>, chain: &Chain) -> Option<usize> {
-        if chain.dist <= t.limit {
-            return None;
-        }
-        let live = self.len();
-        let cap = t.capacity();
-        if live * 8 >= cap * 5 {
-            // `Table::new` rounds up to a power-of-two number of buckets: an exact doubling.
-            return Some((cap * 2).max(live * 2));
-        }
-        if t.claimed.sum() * 4 >= cap * 3 {
-            // Mostly tombstones: rehash at a size proportional to the live entries.
-            return Some((live * 2 + 1).max(MIN_CAPACITY));
-        }
-        None
+        chain::grow_decision(t, chain.dist, t.limit, self.len(), MIN_CAPACITY)
     }
 
     /// Returns `t`'s next table, creating it with `cap` slots if there is none.
@@ -649,59 +613,25 @@ impl<K, V> RawMap<K, V> {
         cap: usize,
         guard: &'g Guard,
     ) -> Shared<'g, Table<K, V>> {
-        // Acquire: pairs with the AcqRel CAS below in another thread.
-        let next = t.next.load(Ordering::Acquire, guard);
-        if !next.is_null() {
-            return next;
-        }
-        let new = Owned::new(Table::new(cap));
-        // AcqRel: Release publishes the new table's initialised slots to every thread that
-        // Acquire-loads `next`; Acquire (also on failure) reads the winner's table.
-        match t.next.compare_exchange(
-            Shared::null(),
-            new,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-            guard,
-        ) {
-            Ok(s) => s,
-            // The loser's table was never shared: it is dropped here.
-            Err(e) => e.current,
-        }
+        chain::start_resize(t, cap, guard)
     }
 
-    /// Makes the root table ready for `additional` more claims beyond the entries live now: at
-    /// least `2 * (len + additional)` slots (so the doubling threshold, 5/8 live, is not
-    /// reached) and room for `additional` claims below the tombstone rehash (3/4 claimed).
-    /// Otherwise it starts a resize to that size, copies every chunk nobody has claimed, waits
-    /// for the chunks other threads are copying (bounded work that runs no user code, as a
-    /// writer waits for the one slot being moved), and looks at the new root again.
-    ///
-    /// The size is worked out again on every round from the length then: one fixed at the call
-    /// would, once concurrent inserts have added entries, leave a table that fails the tombstone
-    /// test however often it is rehashed (the loom model `reserve_races_a_writer_resize` caught
-    /// that livelock).
+    /// Makes the root table ready for `additional` more claims beyond the entries live now (see
+    /// `chain::reserve`).
     pub(crate) fn reserve(&self, additional: usize, pinned: &Pinned) {
         let guard = pinned.guard();
-        loop {
-            let slots = self.len().saturating_add(additional).saturating_mul(2);
-            let ts = self.root(guard);
-            let t = table(ts);
-            // Acquire: pairs with the AcqRel CAS in `start_resize`.
-            if t.next.load(Ordering::Acquire, guard).is_null() {
-                let cap = t.capacity();
-                let claims = t.claimed.sum().saturating_add(additional);
-                if cap >= slots && claims.saturating_mul(4) < cap.saturating_mul(3) {
-                    return;
+        chain::reserve(
+            &self.root,
+            || self.len(),
+            additional,
+            guard,
+            |ts| {
+                // Relaxed: as in `help_copy`, the counter only partitions the work.
+                while table(ts).claim.load(Ordering::Relaxed) < table(ts).capacity() {
+                    self.help_copy(ts, guard);
                 }
-                self.start_resize(t, slots, guard);
-            }
-            // Relaxed: as in `help_copy`, the counter only partitions the work.
-            while t.claim.load(Ordering::Relaxed) < t.capacity() {
-                self.help_copy(ts, guard);
-            }
-            spin_until(|| self.root(guard) != ts);
-        }
+            },
+        );
     }
 
     /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
@@ -723,12 +653,7 @@ impl<K, V> RawMap<K, V> {
         for i in start..end {
             self.copy_slot(t, i, table(next), guard);
         }
-        // SeqCst: joins one total order with the root CAS and the `done` load in `promote`, so
-        // that of "I finished T" and "I made T the root" at least one thread sees the other.
-        let done = t.done.fetch_add(end - start, Ordering::SeqCst) + (end - start);
-        if done == cap {
-            self.promote(ts, guard);
-        }
+        chain::finish_part(&self.root, ts, end - start, guard);
     }
 
     /// Moves slot `i` of `t` into `next`.
@@ -1032,46 +957,6 @@ impl<K, V> RawMap<K, V> {
                 }
             }
             t = table(next);
-        }
-    }
-
-    /// Swings the root past `ts` (fully copied), retiring it, and past later tables that are
-    /// fully copied too.
-    fn promote<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
-        let mut cur = ts;
-        loop {
-            // Acquire: pairs with the AcqRel CAS in `start_resize`.
-            let next = table(cur).next.load(Ordering::Acquire, guard);
-            // SeqCst: one total order with the `done` increments (see `help_copy`); Release
-            // publishes nothing new but readers Acquire the root.
-            if self
-                .root
-                .compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst, guard)
-                .is_err()
-            {
-                // An older table is still the root; its promoter will look at us.
-                return;
-            }
-            // SAFETY: the root no longer points at `cur`, its predecessor was retired earlier,
-            // and every slot of `cur` is final (SEALED, TOMB or MOVED) so it owns no entry;
-            // only threads pinned now can still reach it, and it is retired once (only the
-            // winner of the root CAS gets here).
-            unsafe { freeway_epoch::retire(guard, cur) };
-            // A table is few objects but many bytes: hand our garbage bag to the global queue
-            // now, where a later collection frees it once the threads pinned now have moved
-            // on, instead of leaving it in this thread's bag until 64 more retirements fill the
-            // bag or the thread's 256th runs a paced step (a map that only grows retires nothing
-            // else, and kept every old table: their sum is the size of the current one).
-            // `collect_now` catches a panic of anybody's deferred function that it runs, which
-            // would otherwise leave this promotion chain half done.
-            freeway_epoch::collect_now(guard);
-            let n = table(next);
-            // SeqCst: see `help_copy`.
-            if n.done.load(Ordering::SeqCst) == n.capacity() {
-                cur = next;
-            } else {
-                return;
-            }
         }
     }
 

@@ -51,7 +51,7 @@ impl<T> ZeroedArray<T> {
     ///
     /// All-zero bytes are a valid `T`, `T` owns nothing that needs dropping, and `T` is
     /// aligned to at most 64.
-    unsafe fn zeroed(len: usize) -> Self {
+    pub(super) unsafe fn zeroed(len: usize) -> Self {
         debug_assert!(len >= 1);
         debug_assert!(!std::mem::needs_drop::<T>());
         debug_assert!(std::mem::align_of::<T>() <= 64);
