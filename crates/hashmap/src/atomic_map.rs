@@ -344,6 +344,7 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     #[inline]
     pub fn get(&self, key: K) -> Option<V> {
         let hash = self.hash(key);
+        self.raw.prefetch(hash);
         let guard = freeway_epoch::pin();
         self.raw.get(hash, raw_key(key), &guard).map(V::from_raw)
     }
@@ -368,6 +369,7 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     #[inline(always)]
     fn compute(&self, key: K, f: impl FnMut(Option<u64>) -> Act) -> (Option<u64>, Option<u64>) {
         let hash = self.hash(key);
+        self.raw.prefetch(hash);
         let guard = freeway_epoch::pin();
         self.raw
             .compute(hash, raw_key(key), f, &Rehash(self), &guard)

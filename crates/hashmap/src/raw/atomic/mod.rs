@@ -211,6 +211,15 @@ impl Table {
         self.mask + 1
     }
 
+    /// The slots' address with log2 of their number in the low six bits (the address is
+    /// 64-byte aligned): all that `RawAtomicMap::prefetch` needs, in one word.
+    fn hint(&self) -> usize {
+        #[cfg(not(loom))]
+        return self.slots.as_ptr() as usize | self.capacity().trailing_zeros() as usize;
+        #[cfg(loom)]
+        return 0;
+    }
+
     /// Slot `i & mask`, without a bounds check.
     #[inline(always)]
     fn slot(&self, i: usize) -> &AtomicU128 {
@@ -312,14 +321,19 @@ enum End {
 /// The raw map: a root table, the side cells and a striped length counter.
 pub(crate) struct RawAtomicMap {
     root: Atomic<Table>,
+    /// Where the root table's slots were when last looked at, as `Table::hint` (see
+    /// `RawAtomicMap::prefetch`): read without a pin, so never dereferenced.
+    hint: AtomicUsize,
     side: Side,
     count: Striped,
 }
 
 impl RawAtomicMap {
     pub(crate) fn with_capacity(n: usize) -> Self {
+        let t = Table::new(n.saturating_mul(2));
         Self {
-            root: Atomic::new(Table::new(n.saturating_mul(2))),
+            hint: AtomicUsize::new(t.hint()),
+            root: Atomic::new(t),
             side: Side(std::array::from_fn(|_| AtomicU128::new(0))),
             count: Striped::new(STRIPES),
         }
@@ -368,6 +382,39 @@ impl RawAtomicMap {
             }
         }
         Walk::Next { full: true }
+    }
+
+    /// Starts loading `hash`'s home slot in the root table as last seen, before the caller pins:
+    /// the pin's locked instruction then runs while the line is on its way, where otherwise the
+    /// line's miss would follow it. Reads only the map's own `hint` word and dereferences
+    /// nothing: a stale hint (a table since freed) only wastes the prefetch, which never faults.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, hash: u64) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            // Relaxed: a hint; nothing is read through it.
+            let h = self.hint.load(Ordering::Relaxed);
+            let mask = (1usize << (h & 63)) - 1;
+            let addr = (h & !63).wrapping_add((hash as usize & mask).wrapping_mul(16));
+            // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch
+            // is a hint that never faults and changes no memory, whatever the address.
+            unsafe {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = hash;
+    }
+
+    /// Points `hint` at the root table's slots (after a resize may have moved the root).
+    fn refresh_hint(&self, guard: &Guard) {
+        let h = table(self.root(guard)).hint();
+        // Relaxed: a hint (see `prefetch`).
+        if self.hint.load(Ordering::Relaxed) != h {
+            // Relaxed: as above.
+            self.hint.store(h, Ordering::Relaxed);
+        }
     }
 
     /// The value of raw key `key` (`key >= RESERVED`) with `hash`.
@@ -611,6 +658,7 @@ impl RawAtomicMap {
     /// Counts `n` more moved slots of `ts`, and promotes it if that was the last.
     fn finish_part(&self, ts: Shared<'_, Table>, n: usize, guard: &Guard) {
         chain::finish_part(&self.root, ts, n, guard);
+        self.refresh_hint(guard);
     }
 
     /// Moves slot `i` of `t` into `next` (see "Resizing"); `Err` if the hasher panicked, with
