@@ -72,19 +72,7 @@ impl<H: RawHash> RawAtomicIter<'_, H> {
 impl RawAtomicMap {
     /// Whether `key` has a slot (in any state) in `t`.
     fn has_slot(t: &Table, hash: u64, key: u64) -> bool {
-        let home = hash as usize;
-        for dist in 0..t.capacity() {
-            match decode(t.load(home.wrapping_add(dist))) {
-                Slot::Present { key: k, .. } | Slot::Absent { key: k } | Slot::Moved { key: k }
-                    if k == key =>
-                {
-                    return true;
-                }
-                Slot::Empty | Slot::Sealed => return false,
-                _ => {}
-            }
-        }
-        false
+        matches!(Self::walk(t, hash, key), Walk::Found { .. })
     }
 }
 

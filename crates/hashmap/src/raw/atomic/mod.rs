@@ -83,7 +83,7 @@ use super::counter::Striped;
 #[cfg(not(loom))]
 use super::zeroed::ZeroedArray;
 use freeway_epoch::sync::Mutex;
-use freeway_epoch::sync::atomic::{AtomicBool, AtomicU128, AtomicUsize, Ordering};
+use freeway_epoch::sync::atomic::{AtomicBool, AtomicU32, AtomicU128, AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, Guard, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -103,11 +103,56 @@ pub(crate) const RESERVED: u64 = 4;
 /// are markers (this constant and its neighbours) are unlikely ids.
 pub(crate) const KEY_FLIP: u64 = 0x9E37_79B9_7F4A_7C15;
 
-/// Chains longer than this (in slots from the home slot) ask for a resize: four cache lines.
+/// Slots per bucket: eight 16-byte slots (two cache lines) share one tag word of eight
+/// nibbles.
 #[cfg(not(loom))]
-const PROBE_LIMIT: usize = 16;
+const BUCKET: usize = 8;
+#[cfg(loom)]
+const BUCKET: usize = 2;
+
+/// Chains longer than this (in slots from the start of the home bucket) ask for a resize: past
+/// the home bucket and the next.
+#[cfg(not(loom))]
+const PROBE_LIMIT: usize = 2 * BUCKET;
 #[cfg(loom)]
 const PROBE_LIMIT: usize = 8;
+
+/// Tag nibble of a slot nobody has reserved: it ends every chain (see "Tags").
+const UNTAGGED: u32 = 0;
+/// Tag nibble of a slot sealed by a resize before anyone reserved it: go to the next table.
+const SEALED_TAG: u32 = 1;
+
+/// The tag nibble of a key with `hash`: 2 to 15, from the hash's top byte (the bucket index
+/// uses the low bits).
+#[inline(always)]
+fn tag(hash: u64) -> u32 {
+    2 + (((hash >> 56) as u32 * 14) >> 8)
+}
+
+/// Nibble `k` of the tag word `w`.
+#[inline(always)]
+fn nibble(w: u32, k: usize) -> u32 {
+    (w >> (4 * k)) & 15
+}
+
+/// The slots of a bucket whose tag word is `w` that concern a key with tag `t`, as bit `4k + 3`
+/// for slot `k`: UNTAGGED and SEALED nibbles end the chain, a nibble `t` may be the key's slot;
+/// another tag is another key's. Exact, nibble by nibble (`zero` sets bit 3 of a nibble iff it
+/// is 0: adding 7 to its low three bits carries into bit 3 unless they are 0, and never into
+/// the next nibble).
+#[inline(always)]
+fn candidates(w: u32, t: u32) -> u32 {
+    const LO: u32 = 0x1111_1111;
+    const LOW3: u32 = 0x7777_7777;
+    const HIGH: u32 = 0x8888_8888;
+    /// The high bits of the bucket's `BUCKET` nibbles.
+    const LANES: u32 = HIGH >> (4 * (8 - BUCKET));
+    #[inline(always)]
+    fn zero(v: u32) -> u32 {
+        !(((v & LOW3) + LOW3) | v) & HIGH
+    }
+    (zero(w) | zero(w ^ (LO * SEALED_TAG)) | zero(w ^ (LO * t))) & LANES
+}
 
 #[inline(always)]
 fn pack(key: u64, value: u64) -> u128 {
@@ -146,13 +191,13 @@ fn state(key: u64, value: Option<u64>) -> u128 {
 }
 
 #[cfg(not(loom))]
-type Slots = ZeroedArray<AtomicU128>;
+type Array<T> = ZeroedArray<T>;
 #[cfg(loom)]
-type Slots = Box<[AtomicU128]>;
+type Array<T> = Box<[T]>;
 
 /// `n` EMPTY slots.
 #[cfg(not(loom))]
-fn empty_slots(n: usize) -> Slots {
+fn empty_slots(n: usize) -> Array<AtomicU128> {
     // SAFETY: portable-atomic's `AtomicU128` is a 16-byte integer cell for which all-zero bytes
     // are the value 0, the EMPTY slot (`pack(EMPTY, 0)`, checked by the `zeroed_slots_are_empty`
     // test); it needs no drop and is aligned to 16.
@@ -161,15 +206,33 @@ fn empty_slots(n: usize) -> Slots {
 
 /// `n` EMPTY slots (loom's atomics must be constructed).
 #[cfg(loom)]
-fn empty_slots(n: usize) -> Slots {
+fn empty_slots(n: usize) -> Array<AtomicU128> {
     (0..n).map(|_| AtomicU128::new(0)).collect()
+}
+
+/// `nb` tag words of UNTAGGED nibbles.
+#[cfg(not(loom))]
+fn empty_tags(nb: usize) -> Array<AtomicU32> {
+    // SAFETY: an all-zero `AtomicU32` is 0, every nibble UNTAGGED; it needs no drop and is
+    // aligned to 4.
+    unsafe { ZeroedArray::zeroed(nb) }
+}
+
+/// `nb` tag words of UNTAGGED nibbles (loom's atomics must be constructed).
+#[cfg(loom)]
+fn empty_tags(nb: usize) -> Array<AtomicU32> {
+    (0..nb).map(|_| AtomicU32::new(0)).collect()
 }
 
 /// One open-addressed table.
 struct Table {
-    /// Invariant: `slots.len() == mask + 1`, a power of two.
-    slots: Slots,
+    /// Invariant: `slots.len() == mask + 1 == BUCKET * tags.len()`, a power of two.
+    slots: Array<AtomicU128>,
+    /// One word of `BUCKET` tag nibbles per bucket (see "Tags"). Invariant: `tags.len() ==
+    /// bmask + 1`.
+    tags: Array<AtomicU32>,
     mask: usize,
+    bmask: usize,
     /// The table being moved into, once a resize has started.
     next: Atomic<Table>,
     /// Start of the next chunk to move.
@@ -188,15 +251,24 @@ struct Table {
 impl Table {
     /// A table of at least `capacity` slots.
     fn new(capacity: usize) -> Self {
-        let n = capacity
+        let nb = capacity
             .max(MIN_CAPACITY)
+            .div_ceil(BUCKET)
             .checked_next_power_of_two()
             .expect("freeway_hashmap: capacity overflow");
+        let n = nb * BUCKET;
+        // Both arrays' sizes are checked before either is allocated (see the boxed map's
+        // `Table::new`).
         #[cfg(not(loom))]
-        let _ = ZeroedArray::<AtomicU128>::block(n);
+        let _ = (
+            ZeroedArray::<AtomicU128>::block(n),
+            ZeroedArray::<AtomicU32>::block(nb),
+        );
         Self {
             slots: empty_slots(n),
+            tags: empty_tags(nb),
             mask: n - 1,
+            bmask: nb - 1,
             next: Atomic::null(),
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
@@ -211,13 +283,57 @@ impl Table {
         self.mask + 1
     }
 
-    /// The slots' address with log2 of their number in the low six bits (the address is
-    /// 64-byte aligned): all that `RawAtomicMap::prefetch` needs, in one word.
-    fn hint(&self) -> usize {
+    /// The slots' address with log2 of the number of buckets in the low six bits (the address
+    /// is 64-byte aligned), and the tag words' address: what `RawAtomicMap::prefetch` needs.
+    fn hint(&self) -> (usize, usize) {
         #[cfg(not(loom))]
-        return self.slots.as_ptr() as usize | self.capacity().trailing_zeros() as usize;
+        return (
+            self.slots.as_ptr() as usize | (self.bmask + 1).trailing_zeros() as usize,
+            self.tags.as_ptr() as usize,
+        );
         #[cfg(loom)]
-        return 0;
+        return (0, 0);
+    }
+
+    /// The home bucket of `hash`.
+    #[inline(always)]
+    fn home(&self, hash: u64) -> usize {
+        hash as usize & self.bmask
+    }
+
+    /// The tag word of bucket `b & bmask`, without a bounds check.
+    #[inline(always)]
+    fn tags_at(&self, b: usize) -> &AtomicU32 {
+        // SAFETY: `b & bmask < bmask + 1 == tags.len()` (the invariant of `tags`).
+        unsafe { self.tags.get_unchecked(b & self.bmask) }
+    }
+
+    /// Slot `i`'s tag nibble.
+    #[inline(always)]
+    fn nibble_of(&self, i: usize) -> u32 {
+        // Acquire: pairs with the AcqRel CAS in `set_nibble`.
+        nibble(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
+    }
+
+    /// Sets slot `i`'s tag nibble from UNTAGGED to `nib`; false if it is no longer UNTAGGED.
+    fn set_nibble(&self, i: usize, nib: u32) -> bool {
+        let word = self.tags_at(i / BUCKET);
+        let shift = 4 * (i % BUCKET);
+        // Acquire: pairs with the CAS below in other threads.
+        let mut w = word.load(Ordering::Acquire);
+        loop {
+            if nibble(w, i % BUCKET) != UNTAGGED {
+                return false;
+            }
+            // AcqRel: Release publishes the reservation (or seal) to walkers that Acquire the
+            // word; Acquire reads the word that beat us on failure. The other nibbles of the
+            // word may change meanwhile: then retry.
+            match word.compare_exchange(w, w | (nib << shift), Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(cur) => w = cur,
+            }
+        }
     }
 
     /// Slot `i & mask`, without a bounds check.
@@ -300,15 +416,22 @@ struct Side([AtomicU128; RESERVED as usize]);
 
 /// How a walk of one table for one key ended.
 enum Walk {
-    /// The key's slot `idx`, last seen holding `s` (PRESENT or ABSENT).
+    /// The key's slot `idx`, last seen holding `s` (PRESENT, ABSENT or MOVED).
     Found { idx: usize, s: u128 },
-    /// An EMPTY slot `idx` ends the chain after `dist` slots: the key is absent from the map.
-    Empty { idx: usize, dist: usize },
-    /// The key is in a later table (its slot is MOVED, or the chain ends SEALED or wraps).
+    /// The key is absent from the map (see "Tags"). Slot `idx`, `dist` slots into the chain, is
+    /// where a writer may put it: an EMPTY slot reserved for the key's tag (`reserved`), or one
+    /// whose nibble is UNTAGGED.
+    Vacant {
+        idx: usize,
+        dist: usize,
+        reserved: bool,
+    },
+    /// The key is in a later table, if anywhere (a SEALED nibble, a SEALED slot under the key's
+    /// tag, the key's MOVED slot, or a walk of the whole table: `full`).
     Next { full: bool },
 }
 
-/// How `claim_or_seal` ended.
+/// How `fill` ended.
 enum End {
     /// The slot is the key's, with its value.
     Claimed,
@@ -321,9 +444,10 @@ enum End {
 /// The raw map: a root table, the side cells and a striped length counter.
 pub(crate) struct RawAtomicMap {
     root: Atomic<Table>,
-    /// Where the root table's slots were when last looked at, as `Table::hint` (see
-    /// `RawAtomicMap::prefetch`): read without a pin, so never dereferenced.
+    /// Where the root table's slots and tag words were when last looked at, as `Table::hint`
+    /// (see `RawAtomicMap::prefetch`): read without a pin, so never dereferenced.
     hint: AtomicUsize,
+    hint_tags: AtomicUsize,
     side: Side,
     count: Striped,
 }
@@ -332,7 +456,8 @@ impl RawAtomicMap {
     pub(crate) fn with_capacity(n: usize) -> Self {
         let t = Table::new(n.saturating_mul(2));
         Self {
-            hint: AtomicUsize::new(t.hint()),
+            hint: AtomicUsize::new(t.hint().0),
+            hint_tags: AtomicUsize::new(t.hint().1),
             root: Atomic::new(t),
             side: Side(std::array::from_fn(|_| AtomicU128::new(0))),
             count: Striped::new(STRIPES),
@@ -355,65 +480,95 @@ impl RawAtomicMap {
         table(self.root(guard)).capacity()
     }
 
-    /// Walks `key`'s chain in `t` from its home slot.
+    /// Walks `key`'s chain in `t`, bucket by bucket from its home bucket, by the tag nibbles
+    /// (see "Tags"): only slots tagged with the key's tag are loaded.
     #[inline(always)]
     fn walk(t: &Table, hash: u64, key: u64) -> Walk {
-        let home = hash as usize;
-        let cap = t.capacity();
-        let mut dist = 0;
-        while dist < cap {
-            let idx = home.wrapping_add(dist);
-            let s = t.load(idx);
-            let kw = s as u64;
-            if kw == key {
-                return Walk::Found { idx, s };
-            }
-            match kw {
-                EMPTY => return Walk::Empty { idx, dist },
-                SEALED => return Walk::Next { full: false },
-                ABSENT | MOVED if (s >> 64) as u64 == key => {
-                    return if kw == MOVED {
-                        Walk::Next { full: false }
-                    } else {
-                        Walk::Found { idx, s }
-                    };
+        let tg = tag(hash);
+        let home = t.home(hash);
+        for step in 0..=t.bmask {
+            let b = home.wrapping_add(step) & t.bmask;
+            // Acquire: pairs with the AcqRel CAS in `set_nibble`.
+            let w = t.tags_at(b).load(Ordering::Acquire);
+            let mut m = candidates(w, tg);
+            while m != 0 {
+                let k = (m.trailing_zeros() / 4) as usize;
+                m &= m - 1;
+                let idx = b * BUCKET + k;
+                let dist = step * BUCKET + k;
+                match nibble(w, k) {
+                    UNTAGGED => {
+                        return Walk::Vacant {
+                            idx,
+                            dist,
+                            reserved: false,
+                        };
+                    }
+                    SEALED_TAG => return Walk::Next { full: false },
+                    _ => {
+                        let s = t.load(idx);
+                        match decode(s) {
+                            Slot::Present { key: k2, .. }
+                            | Slot::Absent { key: k2 }
+                            | Slot::Moved { key: k2 }
+                                if k2 == key =>
+                            {
+                                return Walk::Found { idx, s };
+                            }
+                            Slot::Empty => {
+                                return Walk::Vacant {
+                                    idx,
+                                    dist,
+                                    reserved: true,
+                                };
+                            }
+                            Slot::Sealed => return Walk::Next { full: false },
+                            _ => {}
+                        }
+                    }
                 }
-                _ => dist += 1,
             }
         }
         Walk::Next { full: true }
     }
 
-    /// Starts loading `hash`'s home slot in the root table as last seen, before the caller pins:
-    /// the pin's locked instruction then runs while the line is on its way, where otherwise the
-    /// line's miss would follow it. Reads only the map's own `hint` word and dereferences
-    /// nothing: a stale hint (a table since freed) only wastes the prefetch, which never faults.
+    /// Starts loading `hash`'s tag word and home bucket (two slot lines) in the root table as
+    /// last seen, before the caller pins: the pin's locked instruction then runs while the lines
+    /// are on their way, where otherwise their misses would follow it. Reads only the map's own
+    /// hint words and dereferences nothing: a stale hint (a table since freed) only wastes the
+    /// prefetches, which never fault.
     #[inline(always)]
     pub(crate) fn prefetch(&self, hash: u64) {
         #[cfg(all(target_arch = "x86_64", not(loom)))]
         {
-            // Relaxed: a hint; nothing is read through it.
+            // Relaxed: hints; nothing is read through them.
             let h = self.hint.load(Ordering::Relaxed);
-            let mask = (1usize << (h & 63)) - 1;
-            let addr = (h & !63).wrapping_add((hash as usize & mask).wrapping_mul(16));
+            // Relaxed: as above.
+            let tags = self.hint_tags.load(Ordering::Relaxed);
+            let b = hash as usize & ((1usize << (h & 63)) - 1);
+            let slots = (h & !63).wrapping_add(b.wrapping_mul(BUCKET * 16));
             // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch
             // is a hint that never faults and changes no memory, whatever the address.
             unsafe {
                 use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-                _mm_prefetch::<_MM_HINT_T0>(addr as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(tags.wrapping_add(b * 4) as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(slots as *const i8);
+                _mm_prefetch::<_MM_HINT_T0>(slots.wrapping_add(64) as *const i8);
             }
         }
         #[cfg(not(all(target_arch = "x86_64", not(loom))))]
         let _ = hash;
     }
 
-    /// Points `hint` at the root table's slots (after a resize may have moved the root).
+    /// Points the hints at the root table (after a resize may have moved the root).
     fn refresh_hint(&self, guard: &Guard) {
-        let h = table(self.root(guard)).hint();
-        // Relaxed: a hint (see `prefetch`).
+        let (h, tags) = table(self.root(guard)).hint();
+        // Relaxed: hints (see `prefetch`).
         if self.hint.load(Ordering::Relaxed) != h {
             // Relaxed: as above.
             self.hint.store(h, Ordering::Relaxed);
+            // Relaxed: as above.
+            self.hint_tags.store(tags, Ordering::Relaxed);
         }
     }
 
@@ -431,21 +586,20 @@ impl RawAtomicMap {
         let mut t = t;
         loop {
             match Self::walk(t, hash, key) {
-                Walk::Found { s, .. } => {
-                    return match decode(s) {
-                        Slot::Present { value, .. } => Some(value),
-                        _ => None,
-                    };
-                }
-                Walk::Empty { .. } => return None,
-                Walk::Next { .. } => {
-                    let next = t.next(guard);
-                    if next.is_null() {
-                        return None;
-                    }
-                    t = table(next);
-                }
+                Walk::Found { s, .. } => match decode(s) {
+                    Slot::Present { value, .. } => return Some(value),
+                    Slot::Moved { .. } => {}
+                    _ => return None,
+                },
+                Walk::Vacant { .. } => return None,
+                Walk::Next { .. } => {}
             }
+            let next = t.next(guard);
+            if next.is_null() {
+                // Only a full walk of the last table ends here.
+                return None;
+            }
+            t = table(next);
         }
     }
 
@@ -494,11 +648,15 @@ impl RawAtomicMap {
                         Err(cur) => s = cur,
                     }
                 },
-                Walk::Empty { idx, dist } => {
+                Walk::Vacant {
+                    idx,
+                    dist,
+                    reserved,
+                } => {
                     let Act::Set(v) = f(None) else {
                         return (None, None);
                     };
-                    match self.claim_or_seal(t, idx, dist, key, v, guard) {
+                    match self.fill(t, idx, dist, reserved, hash, key, v, guard) {
                         End::Claimed => {
                             self.count_change(None, Some(v));
                             return (None, Some(v));
@@ -527,32 +685,43 @@ impl RawAtomicMap {
         }
     }
 
-    /// At the EMPTY end `idx` of `key`'s chain in `t`, `dist` slots from its home: claims the
-    /// slot for `key` with `value` if `t` takes claims (no resize under way, and none called
-    /// for), or else seals it, so that the key can never be claimed here behind the writer, who
-    /// goes on in the next table (see "Writes").
-    fn claim_or_seal(
+    /// Puts `key` with `value` in slot `idx` of `t`, where its walk found it vacant `dist`
+    /// slots into the chain (`reserved`: an EMPTY slot under the key's tag; otherwise an
+    /// UNTAGGED nibble, which is reserved first), if `t` takes claims (no resize under way, and
+    /// none called for). Otherwise it seals the place (the nibble, or the reserved slot), so that
+    /// the key can never be put here behind the writer, who goes on in the next table (see
+    /// "Writes").
+    #[allow(clippy::too_many_arguments)]
+    fn fill(
         &self,
         t: &Table,
         idx: usize,
         dist: usize,
+        reserved: bool,
+        hash: u64,
         key: u64,
         value: u64,
         guard: &Guard,
     ) -> End {
-        let claim = t.next(guard).is_null()
+        let open = t.next(guard).is_null()
             && (dist <= PROBE_LIMIT || !self.start_if_needed(t, dist, guard));
-        let new = if claim {
+        if !reserved && !t.set_nibble(idx, if open { tag(hash) } else { SEALED_TAG }) {
+            return End::Lost;
+        }
+        let new = if open {
             pack(key, value)
-        } else {
+        } else if reserved {
             pack(SEALED, 0)
+        } else {
+            return End::Sealed;
         };
         match t.cas(idx, pack(EMPTY, 0), new) {
-            Ok(()) if claim => {
+            Ok(()) if open => {
                 t.claimed.add(1);
                 End::Claimed
             }
             Ok(()) => End::Sealed,
+            // Filled by another key with our tag (maybe ours) or sealed by a mover: walk again.
             Err(_) => End::Lost,
         }
     }
@@ -677,13 +846,21 @@ impl RawAtomicMap {
         let mut s = t.load(i);
         loop {
             let (key, value) = match decode(s) {
-                Slot::Empty => match t.cas(i, s, pack(SEALED, 0)) {
-                    Ok(()) => return Ok(()),
-                    Err(cur) => {
-                        s = cur;
-                        continue;
+                Slot::Empty => {
+                    // Seal what a writer could still take: an UNTAGGED nibble (reserve), or the
+                    // EMPTY slot under a key's tag (fill). A nibble that changes meanwhile, or
+                    // a slot filled meanwhile, is looked at again.
+                    let sealed = match t.nibble_of(i) {
+                        UNTAGGED => t.set_nibble(i, SEALED_TAG),
+                        SEALED_TAG => true,
+                        _ => t.cas(i, s, pack(SEALED, 0)).is_ok(),
+                    };
+                    if sealed {
+                        return Ok(());
                     }
-                },
+                    s = t.load(i);
+                    continue;
+                }
                 Slot::Sealed => return Ok(()),
                 Slot::Moved { .. } => {
                     debug_assert!(false, "only the owner of a chunk moves its slots");
@@ -728,12 +905,16 @@ impl RawAtomicMap {
                         Err(cur) => s = cur,
                     }
                 },
-                Walk::Empty { idx, dist } => {
+                Walk::Vacant {
+                    idx,
+                    dist,
+                    reserved,
+                } => {
                     let Some(v) = value else {
                         // Absent in this table and every later one: nothing to write.
                         return;
                     };
-                    match self.claim_or_seal(t, idx, dist, key, v, guard) {
+                    match self.fill(t, idx, dist, reserved, hash, key, v, guard) {
                         End::Claimed => return,
                         End::Sealed => {}
                         End::Lost => continue,
