@@ -1,7 +1,6 @@
 //! What both maps' cores share about their chains of tables: when to resize, how a next table
 //! is linked, how the root moves past a table whose move is done, and the bounded waits.
 
-use super::counter::Striped;
 use freeway_epoch::sync::atomic::{AtomicUsize, Ordering};
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 
@@ -33,8 +32,9 @@ pub(super) trait ChainTable: Sized {
     fn next_link(&self) -> &Atomic<Self>;
     /// Slots whose copy is complete.
     fn done(&self) -> &AtomicUsize;
-    /// Slots claimed (with a value, or given up by a remove, or moved on).
-    fn claimed(&self) -> &Striped;
+    /// Slots claimed (with a value, or given up by a remove, or moved on): exact when no write
+    /// is in flight, or an estimate (see `AtomicMap`'s table).
+    fn claimed(&self) -> usize;
 }
 
 /// Waits until `done` holds: a few spin hints, then yields. For the bounded waits of the maps (a
@@ -78,7 +78,7 @@ pub(super) fn grow_decision<T: ChainTable>(
         // Tables round up to a power of two: an exact doubling.
         return Some((cap * 2).max(live * 2));
     }
-    if t.claimed().sum() * 4 >= cap * 3 {
+    if t.claimed() * 4 >= cap * 3 {
         // Mostly tombstones: rehash at a size proportional to the live entries.
         return Some((live * 2 + 1).max(min_capacity));
     }
@@ -146,7 +146,7 @@ pub(super) fn reserve<'g, T: ChainTable + 'g>(
         let t = deref(ts);
         if next(t, guard).is_null() {
             let cap = t.slots();
-            let claims = t.claimed().sum().saturating_add(additional);
+            let claims = t.claimed().saturating_add(additional);
             if cap >= slots && claims.saturating_mul(4) < cap.saturating_mul(3) {
                 return;
             }

@@ -391,8 +391,8 @@ impl<K, V> ChainTable for Table<K, V> {
     fn done(&self) -> &AtomicUsize {
         &self.done
     }
-    fn claimed(&self) -> &Striped {
-        &self.claimed
+    fn claimed(&self) -> usize {
+        self.claimed.sum()
     }
 }
 

@@ -129,31 +129,40 @@ fn tag(hash: u64) -> u32 {
     2 + (((hash >> 56) as u32 * 14) >> 8)
 }
 
+/// The number of UNTAGGED nibbles among a bucket's in the tag word `w`.
+#[inline(always)]
+fn untagged(w: u32) -> u32 {
+    (zero_nibbles(w) & LANES).count_ones()
+}
+
 /// Nibble `k` of the tag word `w`.
 #[inline(always)]
 fn nibble(w: u32, k: usize) -> u32 {
     (w >> (4 * k)) & 15
 }
 
+/// Bit 3 of each nibble of `v` that is 0. Exact, nibble by nibble: adding 7 to a nibble's low
+/// three bits carries into bit 3 unless they are 0, and never into the next nibble.
+#[inline(always)]
+fn zero_nibbles(v: u32) -> u32 {
+    const LOW3: u32 = 0x7777_7777;
+    const HIGH: u32 = 0x8888_8888;
+    !(((v & LOW3) + LOW3) | v) & HIGH
+}
+
+/// The high bits of a bucket's `BUCKET` nibbles.
+const LANES: u32 = 0x8888_8888 >> (4 * (8 - BUCKET));
+
 /// The slots of a bucket whose tag word is `w` that concern a key with tag `t`, as bit `4k + 3`
 /// for slot `k`: UNTAGGED and SEALED nibbles end the chain, a nibble `t` may be the key's slot;
-/// another tag is another key's. Exact, nibble by nibble (`zero` sets bit 3 of a nibble iff it
-/// is 0: adding 7 to its low three bits carries into bit 3 unless they are 0, and never into
-/// the next nibble).
+/// another tag is another key's.
 #[inline(always)]
 fn candidates(w: u32, t: u32) -> u32 {
     const LO: u32 = 0x1111_1111;
-    const LOW3: u32 = 0x7777_7777;
-    const HIGH: u32 = 0x8888_8888;
-    /// The high bits of the bucket's `BUCKET` nibbles.
-    const LANES: u32 = HIGH >> (4 * (8 - BUCKET));
-    #[inline(always)]
-    fn zero(v: u32) -> u32 {
-        !(((v & LOW3) + LOW3) | v) & HIGH
-    }
-    (zero(w) | zero(w ^ (LO * SEALED_TAG)) | zero(w ^ (LO * t))) & LANES
+    (zero_nibbles(w) | zero_nibbles(w ^ (LO * SEALED_TAG)) | zero_nibbles(w ^ (LO * t))) & LANES
 }
 
+/// The slot word of key word `key` and value word `value`.
 #[inline(always)]
 fn pack(key: u64, value: u64) -> u128 {
     (u128::from(value) << 64) | u128::from(key)
@@ -239,9 +248,6 @@ struct Table {
     claim: AtomicUsize,
     /// Slots whose move is complete.
     done: AtomicUsize,
-    /// Slots claimed in this table (PRESENT, ABSENT or MOVED): tells a table clogged with
-    /// ABSENT slots from one long chain.
-    claimed: Striped,
     /// Starts of chunks handed back by a mover whose hasher panicked (see "Resizing"), and
     /// whether there are any (so that helpers look at the mutex only then).
     returned: Mutex<Vec<(usize, usize)>>,
@@ -272,7 +278,6 @@ impl Table {
             next: Atomic::null(),
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
-            claimed: Striped::new((n / 512).clamp(1, STRIPES)),
             returned: Mutex::new(Vec::new()),
             any_returned: AtomicBool::new(false),
         }
@@ -382,8 +387,22 @@ impl ChainTable for Table {
     fn done(&self) -> &AtomicUsize {
         &self.done
     }
-    fn claimed(&self) -> &Striped {
-        &self.claimed
+    /// Counted from the tag nibbles (a reserved or sealed nibble is a claimed slot, near enough
+    /// for the resize heuristics): all of them in a table of up to 64 buckets, otherwise 64 tag
+    /// words spread evenly over the table, scaled up. Writers keep no claim counter, which
+    /// would cost a locked instruction per insert of a new key.
+    fn claimed(&self) -> usize {
+        let nb = self.bmask + 1;
+        let (samples, stride) = if nb <= 64 { (nb, 1) } else { (64, nb / 64) };
+        let taken: usize = (0..samples)
+            .map(|i| {
+                // Acquire: pairs with the AcqRel CAS in `set_nibble` (a statistic; any value
+                // the word had will do).
+                let w = self.tags_at(i * stride).load(Ordering::Acquire);
+                BUCKET - untagged(w) as usize
+            })
+            .sum();
+        taken * (nb / samples)
     }
 }
 
@@ -716,10 +735,7 @@ impl RawAtomicMap {
             return End::Sealed;
         };
         match t.cas(idx, pack(EMPTY, 0), new) {
-            Ok(()) if open => {
-                t.claimed.add(1);
-                End::Claimed
-            }
+            Ok(()) if open => End::Claimed,
             Ok(()) => End::Sealed,
             // Filled by another key with our tag (maybe ours) or sealed by a mover: walk again.
             Err(_) => End::Lost,
@@ -1008,6 +1024,33 @@ mod tests {
     fn the_check_harness_names_the_side_keys() {
         for raw in 0..RESERVED {
             assert!(freeway_check::harness::WORD_MAP_KEYS.contains(&(raw ^ KEY_FLIP)));
+        }
+    }
+
+    #[test]
+    fn nibble_searches_are_exact() {
+        // Every nibble value at every position, among neighbours of every value.
+        for t in 2..16u32 {
+            for pos in 0..BUCKET {
+                for v in 0..16u32 {
+                    for other in [0u32, 1, 7, 8, 15, t] {
+                        let mut w = 0;
+                        for k in 0..BUCKET {
+                            w |= (if k == pos { v } else { other }) << (4 * k);
+                        }
+                        let want = |x: u32| x == UNTAGGED || x == SEALED_TAG || x == t;
+                        for k in 0..BUCKET {
+                            let x = nibble(w, k);
+                            assert_eq!(candidates(w, t) >> (4 * k + 3) & 1 == 1, want(x));
+                        }
+                        let zeros = (0..BUCKET).filter(|&k| nibble(w, k) == 0).count();
+                        assert_eq!(untagged(w) as usize, zeros);
+                    }
+                }
+            }
+        }
+        for h in [0u64, 1 << 56, u64::MAX, 0x8000_0000_0000_0000] {
+            assert!((2..16).contains(&tag(h)));
         }
     }
 
