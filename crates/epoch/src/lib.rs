@@ -121,6 +121,100 @@ pub fn thread_index() -> usize {
     .unwrap_or(0)
 }
 
+/// How many threads at a time can hold an exclusive [`Stripe`].
+pub const EXCLUSIVE_STRIPES: usize = 16;
+
+/// The calling thread's stripe of a per-thread statistic (see [`stripe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stripe {
+    /// Index `i < EXCLUSIVE_STRIPES`, held by this thread alone among the live threads: a
+    /// counter stripe of it can be updated with a plain load and store instead of a locked
+    /// read-modify-write.
+    Exclusive(usize),
+    /// Every exclusive stripe is held by another live thread (or this thread is exiting, or the
+    /// code runs under loom): share stripes, updated with read-modify-writes.
+    Shared,
+}
+
+/// The calling thread's stripe: [`Stripe::Exclusive`] for the first [`EXCLUSIVE_STRIPES`] live
+/// threads that ask (a thread releases its index when it exits, and a later thread takes it
+/// over), [`Stripe::Shared`] beyond.
+///
+/// A thread that takes an index over from one that exited sees everything the former holder
+/// wrote before it released the index (the release and the take are a `Release`/`Acquire`
+/// pair), so plain loads and stores of a stripe by its successive holders never lose an
+/// update. Under loom it is always `Shared`: the index table lives outside the model, which
+/// could not see that pairing.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::{EXCLUSIVE_STRIPES, Stripe, stripe};
+///
+/// let mine = stripe();
+/// assert_eq!(stripe(), mine, "stable for a thread");
+/// if let Stripe::Exclusive(i) = mine {
+///     assert!(i < EXCLUSIVE_STRIPES);
+///     let other = std::thread::spawn(stripe).join().unwrap();
+///     assert_ne!(other, Stripe::Exclusive(i), "never shared by two live threads");
+/// }
+/// ```
+#[inline]
+pub fn stripe() -> Stripe {
+    #[cfg(loom)]
+    return Stripe::Shared;
+    #[cfg(not(loom))]
+    {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        /// Bit `i` is set while a live thread holds exclusive index `i`.
+        static TAKEN: AtomicU32 = AtomicU32::new(0);
+        const _: () = assert!(EXCLUSIVE_STRIPES <= 32);
+        /// The thread's index (`usize::MAX`: not asked yet; `SHARED`: none), released when the
+        /// thread's locals are destroyed.
+        struct Held(std::cell::Cell<usize>);
+        const SHARED: usize = usize::MAX - 1;
+        impl Drop for Held {
+            fn drop(&mut self) {
+                let i = self.0.get();
+                if i < EXCLUSIVE_STRIPES {
+                    // Release: pairs with the Acquire `fetch_or` of the next holder, which then
+                    // sees this thread's last plain stores to its stripes.
+                    TAKEN.fetch_and(!(1 << i), Ordering::Release);
+                }
+            }
+        }
+        std::thread_local! {
+            static HELD: Held = const { Held(std::cell::Cell::new(usize::MAX)) };
+        }
+        HELD.try_with(|h| {
+            let mut i = h.0.get();
+            if i == usize::MAX {
+                i = SHARED;
+                // Relaxed: a first look; the `fetch_or` decides.
+                let mut taken = TAKEN.load(Ordering::Relaxed);
+                while taken.trailing_ones() < EXCLUSIVE_STRIPES as u32 {
+                    let bit = 1 << taken.trailing_ones();
+                    // Acquire: pairs with the Release `fetch_and` of the index's last holder.
+                    let before = TAKEN.fetch_or(bit, Ordering::Acquire);
+                    if before & bit == 0 {
+                        i = taken.trailing_ones() as usize;
+                        break;
+                    }
+                    taken = before | bit;
+                }
+                h.0.set(i);
+            }
+            if i < EXCLUSIVE_STRIPES {
+                Stripe::Exclusive(i)
+            } else {
+                Stripe::Shared
+            }
+        })
+        // During thread-local destruction: the index may be released already.
+        .unwrap_or(Stripe::Shared)
+    }
+}
+
 /// Whether `guard` pins the calling thread in the [`default_collector`], the collector every
 /// Freeway structure retires into.
 ///

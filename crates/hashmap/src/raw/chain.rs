@@ -16,11 +16,18 @@ pub(super) const COPY_CHUNK: usize = 64;
 #[cfg(loom)]
 pub(super) const COPY_CHUNK: usize = 1;
 
-/// Stripes of a map's length counter (and, at most, of a table's claim counter).
+/// Stripes of the boxed map's claim counter of a table, at most.
 #[cfg(not(loom))]
 pub(super) const STRIPES: usize = 16;
 #[cfg(loom)]
 pub(super) const STRIPES: usize = 1;
+
+/// Shared stripes of a map's length counter (for the threads beyond those holding an exclusive
+/// `freeway_epoch::Stripe`, which have one each).
+#[cfg(not(loom))]
+pub(super) const SHARED_STRIPES: usize = 4;
+#[cfg(loom)]
+pub(super) const SHARED_STRIPES: usize = 1;
 
 /// A table of a map's chain.
 pub(super) trait ChainTable: Sized {

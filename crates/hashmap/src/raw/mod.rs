@@ -140,7 +140,7 @@ mod pinned;
 mod probe;
 mod zeroed;
 
-use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, STRIPES, spin_until};
+use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES, STRIPES, spin_until};
 use counter::Striped;
 pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
@@ -288,7 +288,7 @@ impl<K, V> Table<K, V> {
             claim: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
-            claimed: Striped::new((nb / 64).clamp(1, STRIPES)),
+            claimed: Striped::shared((nb / 64).clamp(1, STRIPES)),
         }
     }
 
@@ -502,7 +502,7 @@ impl<K, V> RawMap<K, V> {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             root: Atomic::new(Table::new(n.saturating_mul(2))),
-            count: Striped::new(STRIPES),
+            count: Striped::new(SHARED_STRIPES),
         }
     }
 
@@ -999,7 +999,7 @@ impl<K, V> RawMap<K, V> {
             let Entry { key, value, .. } = *e;
             out.push((key, value));
         });
-        self.count = Striped::new(STRIPES);
+        self.count = Striped::new(SHARED_STRIPES);
         out
     }
 

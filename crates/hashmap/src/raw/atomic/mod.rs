@@ -78,7 +78,7 @@ mod iter;
 
 pub(crate) use iter::RawAtomicIter;
 
-use super::chain::{self, COPY_CHUNK, ChainTable, MIN_CAPACITY, STRIPES};
+use super::chain::{self, COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES};
 use super::counter::Striped;
 #[cfg(not(loom))]
 use super::zeroed::ZeroedArray;
@@ -479,7 +479,7 @@ impl RawAtomicMap {
             hint_tags: AtomicUsize::new(t.hint().1),
             root: Atomic::new(t),
             side: Side(std::array::from_fn(|_| AtomicU128::new(0))),
-            count: Striped::new(STRIPES),
+            count: Striped::new(SHARED_STRIPES),
         }
     }
 
