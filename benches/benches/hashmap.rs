@@ -5,7 +5,9 @@
 //! with the `map_mix` probe.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use freeway_benches::maps::{Dash, Freeway, Map, MutexStd, Papaya, RwStd, Scc, prefilled};
+use freeway_benches::maps::{
+    Dash, Freeway, FreewayAtomic, Map, MutexStd, Papaya, RwStd, Scc, prefilled,
+};
 use freeway_benches::{run_threads, thread_counts};
 
 fn contender<M: Map>(
@@ -34,6 +36,7 @@ fn group(c: &mut Criterion, name: &str, mix: (u64, u64, u64), prefill: bool) {
     g.throughput(Throughput::Elements(1));
     for t in thread_counts() {
         contender::<Freeway>(&mut g, t, mix, prefill);
+        contender::<FreewayAtomic>(&mut g, t, mix, prefill);
         contender::<RwStd>(&mut g, t, mix, prefill);
         contender::<MutexStd>(&mut g, t, mix, prefill);
         contender::<Dash>(&mut g, t, mix, prefill);

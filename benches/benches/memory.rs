@@ -230,6 +230,17 @@ fn main() {
         true
     );
     map_row!(
+        "freeway AtomicMap",
+        freeway_hashmap::AtomicMap::<u64, u64>::new,
+        |m: &freeway_hashmap::AtomicMap<u64, u64>, k, v| {
+            m.insert(k, v);
+        },
+        |m: &freeway_hashmap::AtomicMap<u64, u64>, k| {
+            m.remove(k);
+        },
+        true
+    );
+    map_row!(
         "dashmap",
         || dashmap::DashMap::<u64, u64, RandomState>::with_hasher(RandomState::new()),
         |m: &dashmap::DashMap<u64, u64, RandomState>, k, v| {
@@ -298,6 +309,13 @@ fn main() {
         freeway_hashmap::HashMap::<u64, u64>::new,
         |m: &freeway_hashmap::HashMap<u64, u64>, k, v| {
             m.pin().insert(k, v);
+        }
+    );
+    grow_latency!(
+        "freeway AtomicMap",
+        freeway_hashmap::AtomicMap::<u64, u64>::new,
+        |m: &freeway_hashmap::AtomicMap<u64, u64>, k, v| {
+            m.insert(k, v);
         }
     );
     grow_latency!(

@@ -98,6 +98,38 @@ guard_style!(
     "papaya"
 );
 
+/// Contender: freeway_hashmap::AtomicMap (ours; no guard in its API, so it pins inside every
+/// operation).
+#[derive(Debug)]
+pub struct FreewayAtomic(pub freeway_hashmap::AtomicMap<u64, u64>);
+impl Map for FreewayAtomic {
+    const NAME: &'static str = "freeway AtomicMap";
+    fn new() -> Self {
+        Self(freeway_hashmap::AtomicMap::with_hasher(RandomState::new()))
+    }
+    fn put(&self, k: u64) {
+        self.0.insert(k, k);
+    }
+    fn run(&self, n: u64, rng: &mut u64, mix: (u64, u64, u64)) {
+        for _ in 0..n {
+            match pick(rng, mix) {
+                (0, k) => {
+                    black_box(self.0.get(k));
+                }
+                (1, k) => {
+                    black_box(self.0.insert(k, k));
+                }
+                (2, k) => {
+                    black_box(self.0.remove(k));
+                }
+                (_, k) => {
+                    black_box(self.0.update(k, |v| v + 1));
+                }
+            }
+        }
+    }
+}
+
 /// Contender: dashmap::DashMap.
 #[derive(Debug)]
 pub struct Dash(pub dashmap::DashMap<u64, u64, RandomState>);

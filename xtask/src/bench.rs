@@ -105,8 +105,13 @@ pub(crate) fn run(args: &[String]) -> Result {
         Some(g) if !g.contains("queue") => String::new(),
         _ => queue_table(threads.as_deref())? + &wait_pipeline()?,
     };
+    let maps = match &group {
+        Some(g) if !g.contains("hashmap") => String::new(),
+        _ => map_table(threads.as_deref())?,
+    };
     let mut report = render(&points, command.trim(), full);
     report += &queues;
+    report += &maps;
     report += &memory;
     // A run of one group writes its own report and leaves the committed one (and the README's
     // table, made from every group) as they were.
@@ -158,6 +163,14 @@ fn draw_charts(points: &[Point]) -> Result {
 fn queue_table(threads: Option<&str>) -> Result<String> {
     let args: Vec<&str> = threads.map_or(Vec::new(), |t| vec!["--threads", t]);
     example_section("Queues, duration-based", "queue_table", &[], &args)
+}
+
+/// The duration-based map table (`benches/examples/map_table.rs`): the bustle-like mixes over
+/// disjoint per-thread key ranges, every map contender in one process, interleaved trial by
+/// trial. It is the authority for the map ratios.
+fn map_table(threads: Option<&str>) -> Result<String> {
+    let args: Vec<&str> = threads.map_or(Vec::new(), |t| vec!["--threads", t]);
+    example_section("Maps, duration-based", "map_table", &[], &args)
 }
 
 /// The pipeline with sleeping consumers (`benches/examples/wait_pipeline.rs`): the queues'
