@@ -153,9 +153,10 @@ fn user_key<K: Word>(raw: u64) -> K {
 ///
 /// # Memory
 ///
-/// 16 bytes per slot and nothing per entry; tables run between about a third and two thirds
-/// full. Removed keys leave ABSENT slots that the same key reuses and a rehash clears. Old tables
-/// are reclaimed through `freeway_epoch` after a resize.
+/// 16.5 bytes per slot (the pair, and half a byte of tag that lets a lookup of an absent key end
+/// in a small array that stays in the cache) and nothing per entry; tables run between about a
+/// third and two thirds full. A removed key keeps its slot for a later insert of the same key
+/// until a rehash clears it. Old tables are reclaimed through `freeway_epoch` after a resize.
 ///
 /// # User code and panics
 ///

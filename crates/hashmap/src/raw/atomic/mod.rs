@@ -21,42 +21,72 @@
 //!
 //! | key word      | value word  | state    | meaning                                               | next states      |
 //! |---------------|-------------|----------|-------------------------------------------------------|------------------|
-//! | `EMPTY` (0)   | 0           | EMPTY    | never claimed; ends every probe chain                 | PRESENT, SEALED  |
+//! | `EMPTY` (0)   | 0           | EMPTY    | nobody has filled it                                  | PRESENT, SEALED  |
 //! | raw key `k`   | value `v`   | PRESENT  | `k` maps to `v`                                       | PRESENT, ABSENT, MOVED |
 //! | `ABSENT` (2)  | raw key `k` | ABSENT   | `k` has this slot but no value (removed)              | PRESENT, MOVED   |
 //! | `MOVED` (3)   | raw key `k` | MOVED    | `k`'s state lives in the next table now               | (final)          |
-//! | `SEALED` (1)  | 0           | SEALED   | was EMPTY during a resize: ends chains, never claimed | (final)          |
+//! | `SEALED` (1)  | 0           | SEALED   | was EMPTY under a key tag during a resize: unfillable | (final)          |
 //!
 //! A raw key is the key's bits XOR [`KEY_FLIP`]; the four raw keys 0 to 3 that collide with the
 //! markers belong to four user keys (of the 64-bit key types only: the flip sets high bits that
 //! narrower keys never have), and those four keys live in four side cells of the map instead of
-//! the table (see [`Side`]). Every transition is one compare-exchange of the whole slot, so no
-//! state is ever half written, and an insert is one instruction: EMPTY to PRESENT.
+//! the table (see [`Side`]). Every transition of a slot is one compare-exchange of the whole
+//! slot, so no state is ever half written.
 //!
-//! A slot belongs to one key from its claim to the end of its table, so a key has at most one
-//! slot per table, and it lies before the first EMPTY or SEALED slot of the key's probe chain.
-//! Probe chains are linear from `hash & mask`, four slots to a cache line.
+//! # Tags
+//!
+//! Slots are grouped in buckets of eight (two cache lines); beside the slots, a table keeps one
+//! `AtomicU32` of eight 4-bit *tags* per bucket (half a byte per slot, after the control bytes of
+//! hashbrown and the tag bytes of the boxed map). A key's chain starts at the first slot of its
+//! home bucket (`hash & bmask`) and runs through the slots in order, bucket after bucket. A tag
+//! is UNTAGGED (0) until a writer *reserves* its slot for a key's tag (`tag(hash)`, 2 to 15) or a
+//! resize seals it (`SEALED_TAG`, 1); it never changes again in the table. An insert is two
+//! steps: reserve the first UNTAGGED tag of the chain (a CAS of the tag word), then *fill* the
+//! slot (EMPTY to PRESENT, a CAS of the slot). A slot EMPTY under a key tag is open to any key
+//! with that tag: a writer whose walk meets one fills it itself, so a reserver descheduled
+//! between its two steps delays nobody.
+//!
+//! A walk loads each bucket's tag word once and visits, in slot order, only the slots whose tag
+//! is the key's (a SWAR search, `candidates`): one in fourteen of another key's. It ends
+//! - at the key's slot (PRESENT, ABSENT or MOVED): found;
+//! - at an UNTAGGED tag, or a slot EMPTY under the key's tag: the key is absent from the map
+//!   (a *vacant* place, where a writer may put it);
+//! - at a SEALED tag, or a slot SEALED under the key's tag: the key can only be in the next
+//!   table.
+//!
+//! The second case is sound because a key is always put at the first vacant place of its chain:
+//! a writer fills the first EMPTY slot under its tag, or reserves the first UNTAGGED tag. Tags
+//! only go from UNTAGGED to taken and slots from EMPTY to filled or sealed, so a place that is
+//! vacant now was vacant (or UNTAGGED, and before it) when any key of the chain took its slot:
+//! no key with this tag has a slot after it. So a key has at most one slot per table, and a walk
+//! that finds a vacant place first can answer "absent" there. An absent key is decided from the
+//! tag word alone when its chain ends at an UNTAGGED tag, which is what makes misses cheap: the
+//! tag array (256 KiB for 2^19 slots) mostly stays in the cache where the slots do not.
 //!
 //! # Reads
 //!
-//! `get` walks the chain of the root table: the key's PRESENT slot is the answer, its ABSENT slot
-//! or an EMPTY slot means absent, its MOVED slot or a SEALED slot sends the reader to the next
-//! table. Reads never write shared memory.
+//! `get` walks the chain of the root table: the key's PRESENT slot is the answer; its ABSENT slot
+//! or a vacant place means absent; its MOVED slot or a seal sends the reader to the next table.
+//! Reads never write shared memory. Before it pins, an operation prefetches the tag word and
+//! the home bucket's slot lines (`prefetch`, from a hint word that is never dereferenced), so the
+//! misses overlap the pin's locked instruction.
 //!
 //! # Writes
 //!
 //! Every write is [`RawAtomicMap::compute`]: a closure maps the key's current value (or `None`)
 //! to keep, set or remove, and the result is applied with one compare-exchange on the slot that
 //! was read; a failed exchange re-reads that slot and asks the closure again. A writer first
-//! copies one chunk of a resize in progress. At an EMPTY end of the chain it claims the slot
-//! (EMPTY to PRESENT) only if the table has no next table; otherwise it SEALs the slot, so that
-//! the key can never appear in this table behind it, and goes on in the next table.
+//! copies one chunk of a resize in progress. At a vacant place it puts the key (`fill`) only if
+//! the table has no next table and the chain is not too long; otherwise it seals the place (the
+//! UNTAGGED tag, or the EMPTY slot under its tag), so that the key can never be put in this
+//! table behind it, and goes on in the next table.
 //!
 //! # Resizing
 //!
 //! A resize links a new table from the old one (`next`, by CAS). Writers claim chunks of old
-//! slots with a fetch-and-add and move them, slot by slot ([`RawAtomicMap::move_slot`]): an EMPTY
-//! slot is SEALED; a PRESENT or ABSENT slot has its state written to the key's slot in the next
+//! slots with a fetch-and-add and move them, slot by slot ([`RawAtomicMap::move_slot`]): a
+//! vacant place is sealed (an UNTAGGED tag becomes SEALED_TAG, an EMPTY slot under a key tag
+//! becomes SEALED); a PRESENT or ABSENT slot has its state written to the key's slot in the next
 //! table, and then the old slot is exchanged from exactly the state that was written to MOVED. If
 //! a writer changed the old slot in between, the exchange fails and the mover writes the new
 //! state and tries again. Until the old slot is MOVED nobody looks at the key in the next table
@@ -72,7 +102,8 @@
 //!
 //! A same-size (or smaller) rehash clears ABSENT slots: once 3/4 of a table's slots are claimed
 //! while under 5/8 hold a value, the next long chain rehashes at a size proportional to the
-//! entries.
+//! entries. Writers keep no count of claimed slots (it would cost a locked instruction per new
+//! key): the decision estimates it from a sample of tag words (`ChainTable::claimed`).
 
 mod iter;
 
