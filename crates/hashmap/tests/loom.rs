@@ -319,3 +319,50 @@ fn atomic_remove_races_the_move() {
         assert_eq!(map.len(), 3);
     });
 }
+
+/// A hasher that gives every key the same hash: one home bucket and one tag for all.
+#[derive(Clone, Default)]
+struct SameHash;
+impl std::hash::BuildHasher for SameHash {
+    type Hasher = SameHasher;
+    fn build_hasher(&self) -> SameHasher {
+        SameHasher
+    }
+}
+struct SameHasher;
+impl std::hash::Hasher for SameHasher {
+    fn finish(&self) -> u64 {
+        0xAB00_0000_0000_0000
+    }
+    fn write(&mut self, _: &[u8]) {}
+}
+
+/// Two writers insert the same key while a third key with the same tag races them: the tag
+/// reservation and the fill are separate steps, and a slot reserved for the tag may be filled by
+/// any key with it. The key ends up in one slot (removing it once leaves it absent), and the
+/// other key is found.
+#[test]
+fn atomic_same_tag_inserts_share_no_slot() {
+    loom::model(|| {
+        let map = Arc::new(freeway_hashmap::AtomicMap::<u64, u64, SameHash>::with_capacity_and_hasher(
+            1, SameHash,
+        ));
+        let m = map.clone();
+        let t = thread::spawn(move || {
+            let a = m.insert(1, 10);
+            let b = m.insert(2, 20);
+            (a, b)
+        });
+        let c = map.insert(1, 11);
+        let (a, b) = t.join().unwrap();
+        assert_eq!(b, None);
+        match (a, c) {
+            (None, Some(10)) | (Some(11), None) => {}
+            other => panic!("impossible outcome {other:?}"),
+        }
+        assert_eq!(map.len(), 2);
+        assert!(map.remove(1).is_some());
+        assert_eq!(map.get(1), None);
+        assert_eq!(map.get(2), Some(20));
+    });
+}
