@@ -344,9 +344,9 @@ impl std::hash::Hasher for SameHasher {
 #[test]
 fn atomic_same_tag_inserts_share_no_slot() {
     loom::model(|| {
-        let map = Arc::new(freeway_hashmap::AtomicMap::<u64, u64, SameHash>::with_capacity_and_hasher(
-            1, SameHash,
-        ));
+        let map = Arc::new(
+            freeway_hashmap::AtomicMap::<u64, u64, SameHash>::with_capacity_and_hasher(1, SameHash),
+        );
         let m = map.clone();
         let t = thread::spawn(move || {
             let a = m.insert(1, 10);

@@ -1,11 +1,16 @@
 //! Threads running random map operations on a small key space, starting from a tiny table so
 //! that resizes happen during the run; histories checked per key for linearizability
-//! (P-compositionality) with freeway-check. Also the AddressSanitizer net for reclamation.
+//! (P-compositionality) with freeway-check, for `HashMap` and for `AtomicMap` (the `atomic_*`
+//! tests). Also the AddressSanitizer net for reclamation.
 #![cfg(not(loom))]
 
+#[path = "support/word_map.rs"]
+mod word_map;
+
 use freeway_check::models::{MapModel, MapOp, MapRet};
+use freeway_check::models::{WordMapModel, WordMapOp};
 use freeway_check::stress::{Rng, StressConfig, stress_partitioned};
-use freeway_hashmap::HashMap;
+use freeway_hashmap::{AtomicMap, HashMap};
 use std::time::Duration;
 
 fn exec(map: &HashMap<u64, u64>, op: &MapOp) -> MapRet {
@@ -182,4 +187,125 @@ fn par_iter_reads_survive_churn_and_resizes() {
         stop.store(true, Ordering::Relaxed);
         assert!(walked > 0);
     });
+}
+
+fn gen_word_op(rng: &mut Rng, keys: u64) -> WordMapOp {
+    let k = rng.below(keys);
+    // Some keys are the side-cell keys (see `WORD_MAP_KEYS`), so that their cells race too.
+    let k = if k % 16 == 15 {
+        freeway_check::harness::WORD_MAP_KEYS[(k / 16 % 4 + 11) as usize]
+    } else {
+        k
+    };
+    let v = rng.below(1000);
+    match rng.below(14) {
+        0..=2 => WordMapOp::Map(MapOp::Get(k)),
+        3..=5 => WordMapOp::Map(MapOp::Insert(k, v)),
+        6 | 7 => WordMapOp::Map(MapOp::Remove(k)),
+        8 => WordMapOp::Map(MapOp::Update(k, v)),
+        9 => WordMapOp::Map(MapOp::GetOrInsert(k, v)),
+        10 => WordMapOp::CompareExchange(k, v % 4, v),
+        11 | 12 => WordMapOp::FetchAdd(k, 1),
+        _ => WordMapOp::RemoveIf(k, v % 4),
+    }
+}
+
+fn stress_atomic(threads: usize, keys: u64, ms: u64) {
+    let cfg = StressConfig {
+        threads,
+        ops_per_thread: 300,
+        rounds: 200,
+        time_limit: Duration::from_millis(ms),
+        ..Default::default()
+    };
+    let report = stress_partitioned(
+        &cfg,
+        WordMapModel::new(),
+        || AtomicMap::with_capacity(0),
+        |rng, _| gen_word_op(rng, keys),
+        word_map::exec,
+        |op| op.key(),
+    );
+    if let Err(e) = report {
+        panic!("{e}");
+    }
+}
+
+/// Many keys from a tiny table: resizes (and rehashes of removed keys' slots) during the run.
+#[test]
+fn atomic_linearizable_per_key_with_resizes() {
+    stress_atomic(3, 256, 1500);
+}
+
+/// A few hot keys: exchanges failing and retrying on one slot.
+#[test]
+fn atomic_linearizable_on_few_hot_keys() {
+    stress_atomic(4, 4, 800);
+}
+
+/// Keys present for the whole walk are seen exactly once while other threads insert, remove
+/// and resize the map.
+#[test]
+fn atomic_iteration_during_resizes_sees_stable_keys_once() {
+    let map: AtomicMap<u64, u64> = AtomicMap::with_capacity(0);
+    for k in 0..1000 {
+        map.insert(k, k);
+    }
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // A window of 2000 churning keys: the removed keys' slots fill the table and call
+            // for rehashes, over and over.
+            let mut k = 1_000_000u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                map.insert(k, k);
+                if k >= 1_002_000 {
+                    map.remove(k - 2000);
+                }
+                k += 1;
+            }
+        });
+        for _ in 0..200 {
+            let mut seen = vec![0u32; 1000];
+            for (k, v) in map.iter() {
+                if k < 1000 {
+                    assert_eq!(k, v);
+                    seen[k as usize] += 1;
+                }
+            }
+            assert!(
+                seen.iter().all(|&n| n == 1),
+                "{:?}",
+                seen.iter().enumerate().find(|(_, n)| **n != 1)
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+/// Writers of their own keys and of shared counters, with resizes: every insert stays, every
+/// increment counts.
+#[test]
+fn atomic_concurrent_growth_loses_nothing() {
+    let map: AtomicMap<u64, u64> = AtomicMap::new();
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            let map = &map;
+            s.spawn(move || {
+                for i in 0..30_000u64 {
+                    map.insert(t << 32 | i, i);
+                    map.fetch_add(u64::MAX - (i % 8), 1);
+                }
+            });
+        }
+    });
+    for t in 0..4u64 {
+        for i in 0..30_000u64 {
+            assert_eq!(map.get(t << 32 | i), Some(i));
+        }
+    }
+    for c in 0..8 {
+        assert_eq!(map.get(u64::MAX - c), Some(4 * 30_000 / 8));
+    }
+    assert_eq!(map.len(), 4 * 30_000 + 8);
 }

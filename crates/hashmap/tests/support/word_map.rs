@@ -1,5 +1,7 @@
 //! The `AtomicMap` calls behind its model checks, shared by the proptest, stress and corpus
 //! replay tests, and by the `atomic_map` fuzz target (which includes this file).
+// Each includer uses part of it.
+#![allow(dead_code)]
 
 use freeway_check::harness::{check_map_contents, run_sequential_model};
 use freeway_check::models::{MapOp, MapRet, WordMapModel, WordMapOp, WordMapRet};
