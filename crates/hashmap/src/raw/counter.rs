@@ -14,9 +14,16 @@ pub(super) struct Striped {
 }
 
 impl Striped {
-    /// A counter with a stripe per exclusive `freeway_epoch::Stripe` and `shared` more.
+    /// A counter with a stripe per exclusive `freeway_epoch::Stripe` and `shared` more. Under
+    /// loom, where every stripe is `Shared`, none of the exclusive ones: each would be one more
+    /// atomic for every sum to load, and more branches for the model.
     pub(super) fn new(shared: usize) -> Self {
-        Self::with(freeway_epoch::EXCLUSIVE_STRIPES, shared)
+        let exclusive = if cfg!(loom) {
+            0
+        } else {
+            freeway_epoch::EXCLUSIVE_STRIPES
+        };
+        Self::with(exclusive, shared)
     }
 
     /// A counter with `shared` stripes only (small, for counters written less often).
