@@ -324,44 +324,96 @@ fn stack(span: Duration) -> Verdict {
 /// Keys per thread in the map's soak (disjoint ranges, so each thread keeps an exact model).
 const KEYS: u64 = 4096;
 
-fn hashmap(span: Duration) -> Verdict {
-    let map = freeway_hashmap::HashMap::new();
+/// A map under the mixed soak: the operations every map check runs, on a per-chunk handle.
+trait SoakMap: Sync {
+    /// What a chunk of 64 operations holds (a guard per chunk for the boxed map: the amortised
+    /// pattern, and garbage still has to stay bounded).
+    type Chunk;
+    fn chunk(&self) -> Self::Chunk;
+    fn insert(&self, c: &Self::Chunk, k: u64, v: u64) -> Option<u64>;
+    fn remove(&self, c: &Self::Chunk, k: u64) -> Option<u64>;
+    /// Adds 1 to `k`'s value if it has one; the new value.
+    fn update(&self, c: &Self::Chunk, k: u64) -> Option<u64>;
+    fn get(&self, c: &Self::Chunk, k: u64) -> Option<u64>;
+    fn len(&self) -> usize;
+}
+
+impl SoakMap for freeway_hashmap::HashMap<u64, u64> {
+    type Chunk = freeway_epoch::Guard;
+    fn chunk(&self) -> Self::Chunk {
+        freeway_epoch::pin()
+    }
+    fn insert(&self, g: &Self::Chunk, k: u64, v: u64) -> Option<u64> {
+        self.insert(k, v, g).copied()
+    }
+    fn remove(&self, g: &Self::Chunk, k: u64) -> Option<u64> {
+        self.remove(&k, g).copied()
+    }
+    fn update(&self, g: &Self::Chunk, k: u64) -> Option<u64> {
+        self.update(k, |v| v.wrapping_add(1), g).copied()
+    }
+    fn get(&self, g: &Self::Chunk, k: u64) -> Option<u64> {
+        self.get(&k, g).copied()
+    }
+    fn len(&self) -> usize {
+        self.len()
+    }
+}
+
+impl SoakMap for freeway_hashmap::AtomicMap<u64, u64> {
+    type Chunk = ();
+    fn chunk(&self) {}
+    fn insert(&self, _: &(), k: u64, v: u64) -> Option<u64> {
+        self.insert(k, v)
+    }
+    fn remove(&self, _: &(), k: u64) -> Option<u64> {
+        self.remove(k)
+    }
+    fn update(&self, _: &(), k: u64) -> Option<u64> {
+        // `fetch_add` on present keys only: the model's update (and the map's counter path).
+        self.update(k, |v| v.wrapping_add(1))
+    }
+    fn get(&self, _: &(), k: u64) -> Option<u64> {
+        self.get(k)
+    }
+    fn len(&self) -> usize {
+        self.len()
+    }
+}
+
+/// The mixed check of a map: every thread runs random writes and reads on its own key range and
+/// keeps an exact model of it; at the end every entry of every model is looked up.
+fn map_check<M: SoakMap>(name: &str, map: M, span: Duration) -> Verdict {
     let (models, samples) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 31);
         let mut model = BTreeMap::new();
         let mut ops = 0u64;
         let mut bad = 0u64;
         while !stop.load(Relaxed) {
-            // A guard per chunk: the amortised pattern, and garbage still has to stay bounded.
-            let g = freeway_epoch::pin();
+            let c = map.chunk();
             for _ in 0..64 {
                 let k = t as u64 * KEYS + rng.below(KEYS);
                 match rng.below(8) {
                     0..=2 => {
                         let v = rng.next_u64();
-                        let old = map.insert(k, v, &g).copied();
-                        bad += u64::from(old != model.insert(k, v));
+                        bad += u64::from(map.insert(&c, k, v) != model.insert(k, v));
                     }
-                    3 | 4 => {
-                        let old = map.remove(&k, &g).copied();
-                        bad += u64::from(old != model.remove(&k));
-                    }
+                    3 | 4 => bad += u64::from(map.remove(&c, k) != model.remove(&k)),
                     5 => {
-                        let new = map.update(k, |v| v.wrapping_add(1), &g).copied();
                         let m = model.get_mut(&k).map(|v: &mut u64| {
                             *v = v.wrapping_add(1);
                             *v
                         });
-                        bad += u64::from(new != m);
+                        bad += u64::from(map.update(&c, k) != m);
                     }
-                    _ => bad += u64::from(map.get(&k, &g).copied() != model.get(&k).copied()),
+                    _ => bad += u64::from(map.get(&c, k) != model.get(&k).copied()),
                 }
                 ops += 1;
             }
         }
         (model, ops, bad)
     });
-    let g = freeway_epoch::pin();
+    let c = map.chunk();
     let mut ops = 0;
     let mut bad = 0;
     let mut expected = 0;
@@ -369,12 +421,12 @@ fn hashmap(span: Duration) -> Verdict {
         ops += n;
         bad += b;
         expected += model.len();
-        for (k, v) in model {
-            bad += u64::from(map.get(k, &g) != Some(v));
+        for (&k, &v) in model {
+            bad += u64::from(map.get(&c, k) != Some(v));
         }
     }
     let found = map.len();
-    drop(g);
+    drop(c);
     let ok = if bad == 0 && found == expected {
         Ok(format!("{found} entries match the per-thread models"))
     } else {
@@ -382,7 +434,7 @@ fn hashmap(span: Duration) -> Verdict {
             "{bad} mismatches, {found} entries against {expected}"
         ))
     };
-    mixed_verdict("HashMap", ops, span, &samples, ok)
+    mixed_verdict(name, ops, span, &samples, ok)
 }
 
 fn atomic_arc(span: Duration) -> Verdict {
@@ -511,7 +563,7 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("soak [--time SECONDS]   (default 120; split over 6 mixed and 2 stall phases)");
+        println!("soak [--time SECONDS]   (default 120; split over 7 mixed and 2 stall phases)");
         return;
     }
     let total: f64 = args
@@ -519,7 +571,7 @@ fn main() {
         .position(|a| a == "--time")
         .and_then(|i| args.get(i + 1))
         .map_or(120.0, |s| s.parse().expect("--time SECONDS"));
-    let phase = Duration::from_secs_f64((total / 8.0).max(1.0));
+    let phase = Duration::from_secs_f64((total / 9.0).max(1.0));
     println!(
         "soak: {THREADS} threads on {} cores, {:.1} s per phase",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -529,7 +581,8 @@ fn main() {
         queue(phase),
         array_queue(phase),
         stack(phase),
-        hashmap(phase),
+        map_check("HashMap", freeway_hashmap::HashMap::new(), phase),
+        map_check("AtomicMap", freeway_hashmap::AtomicMap::new(), phase),
         atomic_arc(phase),
         seqlock(phase),
     ];
