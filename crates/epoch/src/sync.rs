@@ -205,6 +205,52 @@ pub mod cell {
     }
 }
 
+/// Waits a little before a retry, while another thread finishes a bounded step: `backoff`'s
+/// snooze (spins that double, then yields) with std, one loom yield point in a model (where a
+/// spin would only add branches to explore). The one waiting helper of every structure.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::Backoff;
+/// use freeway_epoch::sync::atomic::{AtomicBool, Ordering};
+///
+/// let ready = AtomicBool::new(true);
+/// let backoff = Backoff::new();
+/// while !ready.load(Ordering::Acquire) {
+///     freeway_epoch::sync::snooze(&backoff);
+/// }
+/// ```
+#[inline]
+pub fn snooze(backoff: &crate::Backoff) {
+    #[cfg(not(loom))]
+    backoff.snooze();
+    #[cfg(loom)]
+    {
+        let _ = backoff;
+        hint::spin_loop();
+    }
+}
+
+/// Waits until `done` holds, snoozing between looks (see [`snooze`]). For waits on another
+/// thread's bounded step that runs no user code.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::sync::atomic::{AtomicUsize, Ordering};
+///
+/// let n = AtomicUsize::new(0);
+/// freeway_epoch::sync::wait_until(|| n.fetch_add(1, Ordering::Relaxed) >= 3);
+/// assert_eq!(n.load(Ordering::Relaxed), 4);
+/// ```
+pub fn wait_until(mut done: impl FnMut() -> bool) {
+    let backoff = crate::Backoff::new();
+    while !done() {
+        snooze(&backoff);
+    }
+}
+
 /// Runs `f` as a loom model under `cfg(loom)`, and once, directly, otherwise.
 ///
 /// Lets a test be written once and run in both worlds.

@@ -44,21 +44,6 @@ pub(super) trait ChainTable: Sized {
     fn claimed(&self) -> usize;
 }
 
-/// Waits until `done` holds: a few spin hints, then yields. For the bounded waits of the maps (a
-/// slot being moved, chunks being copied), whose other party runs no user code (or, for
-/// `AtomicMap`, only the hasher).
-pub(super) fn spin_until(mut done: impl FnMut() -> bool) {
-    let mut spins = 0u32;
-    while !done() {
-        if spins < 64 {
-            freeway_epoch::sync::hint::spin_loop();
-        } else {
-            freeway_epoch::sync::thread::yield_now();
-        }
-        spins = spins.saturating_add(1);
-    }
-}
-
 /// Whether a chain of `dist` slots in `t` (longer than its probe limit `limit`), in a map of
 /// `live` entries, calls for a resize, and to what capacity.
 ///
@@ -160,7 +145,7 @@ pub(super) fn reserve<'g, T: ChainTable + 'g>(
             start_resize(t, slots, guard);
         }
         copy_all(ts);
-        spin_until(|| load_root() != ts);
+        freeway_epoch::sync::wait_until(|| load_root() != ts);
     }
 }
 

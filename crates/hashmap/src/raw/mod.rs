@@ -140,7 +140,7 @@ mod pinned;
 mod probe;
 mod zeroed;
 
-use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES, STRIPES, spin_until};
+use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES, STRIPES};
 use counter::Striped;
 pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
@@ -597,7 +597,7 @@ impl<K, V> RawMap<K, V> {
     fn wait_moved(t: &Table<K, V>, idx: usize, s: Shared<'_, Entry<K, V>>, guard: &Guard) {
         // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
         // is in the next table.
-        spin_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
+        freeway_epoch::sync::wait_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
     }
 
     /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity (see

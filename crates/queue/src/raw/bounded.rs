@@ -55,6 +55,7 @@ use freeway_epoch::CachePadded;
 use freeway_epoch::sync::atomic::AtomicUsize;
 use freeway_epoch::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use freeway_epoch::sync::cell::UnsafeCell;
+use freeway_epoch::sync::snooze;
 
 struct Slot<T> {
     /// Lap and state of the slot (table in the module docs).
@@ -80,18 +81,6 @@ pub(crate) struct RawArrayQueue<T> {
 unsafe impl<T: Send> Send for RawArrayQueue<T> {}
 // SAFETY: as for `Send`: shared access only moves owned values between threads.
 unsafe impl<T: Send> Sync for RawArrayQueue<T> {}
-
-/// Waits a little while another thread finishes its step.
-#[inline]
-fn wait(backoff: &Backoff) {
-    #[cfg(loom)]
-    {
-        let _ = backoff;
-        freeway_epoch::sync::hint::spin_loop();
-    }
-    #[cfg(not(loom))]
-    backoff.snooze();
-}
 
 impl<T> RawArrayQueue<T> {
     /// A queue of `cap` slots (`cap > 0`, checked by the caller).
@@ -203,13 +192,13 @@ impl<T> RawArrayQueue<T> {
                     backoff.spin();
                 } else {
                     // A consumer is between its claim and its stamp store.
-                    wait(&backoff);
+                    snooze(&backoff);
                 }
                 tail = self.tail.load(SeqCst);
             } else {
                 // Another producer claimed this index and has not stored its stamp yet, or
                 // `tail` moved on: reload.
-                wait(&backoff);
+                snooze(&backoff);
                 tail = self.tail.load(SeqCst);
             }
         }
@@ -262,10 +251,10 @@ impl<T> RawArrayQueue<T> {
                     return None;
                 }
                 // A producer claimed this slot and has not published yet: wait for it.
-                wait(&backoff);
+                snooze(&backoff);
                 head = self.head.load(SeqCst);
             } else {
-                wait(&backoff);
+                snooze(&backoff);
                 head = self.head.load(SeqCst);
             }
         }

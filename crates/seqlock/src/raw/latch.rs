@@ -48,10 +48,10 @@
 //! guarantee to readers. At rest the other copy holds the previous value, never read.
 
 use super::Plain;
-use super::lock::relax;
 use super::words::Words;
 use freeway_epoch::Backoff;
 use freeway_epoch::sync::atomic::{AtomicUsize, Ordering, fence};
+use freeway_epoch::sync::snooze;
 
 /// Bit 0: a writer holds the lock.
 const LOCKED: usize = 1;
@@ -126,7 +126,7 @@ impl<T: Plain> RawSeqLatch<T> {
             if let Some(v) = self.try_read() {
                 return v;
             }
-            relax(&backoff);
+            snooze(&backoff);
         }
     }
 
@@ -168,7 +168,7 @@ impl<T: Plain> RawSeqLatch<T> {
         }
         let backoff = Backoff::new();
         loop {
-            relax(&backoff);
+            snooze(&backoff);
             if let Some(w) = self.try_lock() {
                 return w;
             }

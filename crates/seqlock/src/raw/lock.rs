@@ -43,6 +43,7 @@ use super::Plain;
 use super::words::Words;
 use freeway_epoch::Backoff;
 use freeway_epoch::sync::atomic::{AtomicUsize, Ordering, fence};
+use freeway_epoch::sync::snooze;
 
 /// Bit 0: the data words are being stored.
 const WRITING: usize = 1;
@@ -50,18 +51,6 @@ const WRITING: usize = 1;
 const LOCKED: usize = 2;
 /// One version step.
 const STEP: usize = 4;
-
-/// Waits a little before retrying: backoff with std, a loom yield point in a model.
-#[inline]
-pub(crate) fn relax(backoff: &Backoff) {
-    #[cfg(not(loom))]
-    backoff.snooze();
-    #[cfg(loom)]
-    {
-        let _ = backoff;
-        freeway_epoch::sync::hint::spin_loop();
-    }
-}
 
 /// The seqlock: the sequence word and one copy of the data.
 #[repr(C)]
@@ -126,7 +115,7 @@ impl<T: Plain> RawSeqLock<T> {
     fn read_contended(&self) -> T {
         let backoff = Backoff::new();
         loop {
-            relax(&backoff);
+            snooze(&backoff);
             if let Some(v) = self.try_read() {
                 return v;
             }
@@ -166,7 +155,7 @@ impl<T: Plain> RawSeqLock<T> {
         }
         let backoff = Backoff::new();
         loop {
-            relax(&backoff);
+            snooze(&backoff);
             if let Some(w) = self.try_lock() {
                 return w;
             }
