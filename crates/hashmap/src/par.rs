@@ -2,7 +2,7 @@
 //!
 //! Safe code only: every rayon worker pins the default collector itself (`HashMap::pin`), so the
 //! inserts are ordinary lock-free inserts from several threads; the parallel walk goes through
-//! `raw::Snapshot`, whose entries the caller's pin protects on every worker.
+//! `raw::RootView`, whose entries the caller's pin protects on every worker.
 
 use crate::{HashMap, HashMapRef, raw};
 use rayon::iter::plumbing::{Reducer, UnindexedConsumer};
@@ -118,7 +118,7 @@ const PIECE: usize = 1024;
 /// assert_eq!(it.count(), 100);
 /// ```
 pub struct ParIter<'g, K, V> {
-    snapshot: raw::Snapshot<'g, K, V>,
+    view: raw::RootView<'g, K, V>,
 }
 
 impl<K, V> fmt::Debug for ParIter<'_, K, V> {
@@ -161,15 +161,15 @@ impl<'g, K: Sync, V: Sync> ParallelIterator for ParIter<'g, K, V> {
     where
         C: UnindexedConsumer<Self::Item>,
     {
-        let snapshot = self.snapshot;
+        let view = self.view;
         let seen = Mutex::new(Vec::new());
         let left = consumer.split_off_left();
         let reducer = consumer.to_reducer();
         // The root table, piece by piece on rayon's workers.
-        let first = (0..snapshot.slots().div_ceil(PIECE))
+        let first = (0..view.slots().div_ceil(PIECE))
             .into_par_iter()
             .flat_map_iter(|p| Piece {
-                entries: snapshot.range(p * PIECE, (p + 1) * PIECE),
+                entries: view.range(p * PIECE, (p + 1) * PIECE),
                 yielded: Vec::new(),
                 seen: &seen,
                 _entry: PhantomData,
@@ -179,9 +179,9 @@ impl<'g, K: Sync, V: Sync> ParallelIterator for ParIter<'g, K, V> {
         // `seen` list is sorted for that walk only: a table is never unlinked from its next, so
         // if none is linked now, no entry left the root table while the pieces walked it.
         let mut rest: Vec<(&'g K, &'g V)> = Vec::new();
-        if snapshot.resized() && !consumer.full() {
+        if view.resized() && !consumer.full() {
             let seen = seen.into_inner().unwrap_or_else(PoisonError::into_inner);
-            rest = snapshot.rest(seen).map(|e| (&e.key, &e.value)).collect();
+            rest = view.rest(seen).map(|e| (&e.key, &e.value)).collect();
         }
         let rest = rest.into_par_iter().drive_unindexed(consumer);
         reducer.reduce(first, rest)
@@ -212,7 +212,7 @@ where
     /// ```
     pub fn par_iter(&self) -> ParIter<'_, K, V> {
         ParIter {
-            snapshot: self.map.raw.snapshot(&self.guard),
+            view: self.map.raw.root_view(&self.guard),
         }
     }
 }

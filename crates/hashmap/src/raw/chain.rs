@@ -210,7 +210,7 @@ pub(super) fn deref<'g, T>(t: Shared<'g, T>) -> &'g T {
     debug_assert!(!t.is_null());
     // SAFETY: table pointers come from a map's root or a table's `next`; a table is retired
     // only after the root has moved past it, so one loaded under a guard lives as long as the
-    // guard (for the boxed map's `Snapshot`, loaded through an unprotected guard: as long as
+    // guard (for the boxed map's `RootView`, loaded through an unprotected guard: as long as
     // the caller's pin). Under the exclusive access of a map's `Drop` or `drain_owned`,
     // nothing is retired at all.
     unsafe { t.deref() }

@@ -72,37 +72,37 @@ impl<K, V> Table<K, V> {
 /// ranges yielded. Together that is `RawIter`'s walk, with its guarantee: an entry present for
 /// the whole walk is yielded exactly once.
 ///
-/// A snapshot holds no guard, because a `Guard` may not leave its thread: what keeps its table
+/// A root view holds no guard, because a `Guard` may not leave its thread: what keeps its table
 /// and every entry reachable from it alive is the pin of the [`Pinned`] it was made from, which
 /// the `'g` borrow keeps on the calling thread until the walk is over. Its loads go through
-/// `freeway_epoch::unprotected()`, which only ties lifetimes: a snapshot never retires anything.
+/// `freeway_epoch::unprotected()`, which only ties lifetimes: a root view never retires anything.
 #[cfg(feature = "rayon")]
-pub(crate) struct Snapshot<'g, K, V> {
+pub(crate) struct RootView<'g, K, V> {
     pub(super) table: &'g Table<K, V>,
 }
 
-// SAFETY: a snapshot only reads the table (atomic loads; the tag writes of `publish` are never
+// SAFETY: a root view only reads the table (atomic loads; the tag writes of `publish` are never
 // reached from it) and hands out `&'g K` and `&'g V`: sending or sharing it between threads is
 // sharing those references, sound when `K` and `V` are `Sync`. The memory stays valid for `'g`
 // whichever thread reads it (see the type's docs: the pin is global to the collector).
 #[cfg(feature = "rayon")]
-unsafe impl<K: Sync, V: Sync> Send for Snapshot<'_, K, V> {}
+unsafe impl<K: Sync, V: Sync> Send for RootView<'_, K, V> {}
 // SAFETY: as for `Send`.
 #[cfg(feature = "rayon")]
-unsafe impl<K: Sync, V: Sync> Sync for Snapshot<'_, K, V> {}
+unsafe impl<K: Sync, V: Sync> Sync for RootView<'_, K, V> {}
 
 #[cfg(feature = "rayon")]
-impl<K, V> Clone for Snapshot<'_, K, V> {
+impl<K, V> Clone for RootView<'_, K, V> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
 #[cfg(feature = "rayon")]
-impl<K, V> Copy for Snapshot<'_, K, V> {}
+impl<K, V> Copy for RootView<'_, K, V> {}
 
 #[cfg(feature = "rayon")]
-impl<'g, K, V> Snapshot<'g, K, V> {
+impl<'g, K, V> RootView<'g, K, V> {
     /// A guard for loads under the pin that `'g` stands for (see the type's docs).
     fn guard() -> &'g Guard {
         // SAFETY: only loads go through this guard, never a retirement (whose deferred function

@@ -144,7 +144,7 @@ use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES, STRIPES};
 use counter::Striped;
 pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
-pub(crate) use iter::Snapshot;
+pub(crate) use iter::RootView;
 pub(crate) use pinned::Pinned;
 use probe::{candidates, first_slot, tag, tag_byte};
 #[cfg(not(loom))]
@@ -178,8 +178,9 @@ const SEALED_TAG: u8 = 1;
 
 /// Tag of a TOMB slot (null pointer).
 const TOMB: usize = 1;
-/// Tag of a FROZEN (non-null) or MOVED (null) slot.
-const FROZEN: usize = 2;
+/// Pointer tag of a slot whose entry is moving: FROZEN while the pointer is non-null (being
+/// copied), MOVED once it is null (copied).
+const MOVING: usize = 2;
 /// Tag of a SEALED slot (null pointer).
 const SEALED: usize = 3;
 
@@ -206,16 +207,16 @@ fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
     match (s.is_null(), s.tag()) {
         (true, 0) => Slot::Empty,
         (true, TOMB) => Slot::Tomb,
-        (true, FROZEN) => Slot::Moved,
+        (true, MOVING) => Slot::Moved,
         (true, _) => Slot::Sealed,
         (false, tag) => {
             // SAFETY: a non-null slot word points to an entry that is reachable from a table
-            // reachable under the guard `s` was loaded with (for `Snapshot`'s loads through an
-            // unprotected guard: under the caller's pin that `'g` stands for; see `Snapshot`);
+            // reachable under the guard `s` was loaded with (for `RootView`'s loads through an
+            // unprotected guard: under the caller's pin that `'g` stands for; see `RootView`);
             // entries are retired only after they are unlinked (replaced, removed, or the old
             // slot MOVED before the new copy is replaced), so the entry outlives `'g`.
             let e = unsafe { s.deref() };
-            if tag == FROZEN {
+            if tag == MOVING {
                 Slot::Frozen(e)
             } else {
                 Slot::Live(e)
@@ -422,6 +423,18 @@ struct Chain {
     dist: usize,
     /// Whether a MOVED slot of a key with our tag was passed.
     saw_moved: bool,
+}
+
+/// What an UNTAGGED slot does to a chain walk (`RawMap::walk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Untagged {
+    /// It ends the walk, as a reader's: a claim not yet tagged is an insert not yet done (for
+    /// writers that will not claim).
+    Ends,
+    /// Its word decides: an EMPTY one ends the walk (and may be claimed); a claim or a seal not
+    /// yet tagged is tagged and walked past or ended at, as if tagged (for claiming writers, and
+    /// any writer after a failed seal).
+    Look,
 }
 
 /// How a chain walk ended.
@@ -696,7 +709,7 @@ impl<K, V> RawMap<K, V> {
                     if t.slot(i)
                         .compare_exchange(
                             s,
-                            s.with_tag(FROZEN),
+                            s.with_tag(MOVING),
                             Ordering::AcqRel,
                             Ordering::Acquire,
                             guard,
@@ -707,7 +720,7 @@ impl<K, V> RawMap<K, V> {
                         // Release: pairs with the Acquire loads in `wait_moved`, `get` and
                         // `locate`: whoever sees MOVED sees the entry in the next table.
                         t.slot(i)
-                            .store(Shared::null().with_tag(FROZEN), Ordering::Release);
+                            .store(Shared::null().with_tag(MOVING), Ordering::Release);
                         return;
                     }
                 }
@@ -731,7 +744,7 @@ impl<K, V> RawMap<K, V> {
     ) {
         let mut t = t;
         loop {
-            let (end, chain) = Self::walk(t, hash, true, guard, |_| false);
+            let (end, chain) = Self::walk(t, hash, Untagged::Look, guard, |_| false);
             let end = match end {
                 Err(end) => end,
                 Ok(_) => unreachable!("the matcher never matches"),
@@ -799,14 +812,12 @@ impl<K, V> RawMap<K, V> {
     /// word))` when `matches` holds for a LIVE entry; a FROZEN match is waited out. `Err(end)`
     /// otherwise. The `Chain` says how far it went.
     ///
-    /// With `claim`, an UNTAGGED slot's word decides (an EMPTY one ends the walk and may be
-    /// claimed; a claim or seal not yet tagged is tagged and walked past or ended at, as if
-    /// tagged). Without, the walk ends at an UNTAGGED slot, as a reader's does.
+    /// `untagged` says what an UNTAGGED slot does to the walk (see [`Untagged`]).
     #[allow(clippy::type_complexity)]
     fn walk<'g>(
         t: &'g Table<K, V>,
         hash: u64,
-        claim: bool,
+        untagged: Untagged,
         guard: &'g Guard,
         mut matches: impl FnMut(&Entry<K, V>) -> bool,
     ) -> (Result<(usize, Shared<'g, Entry<K, V>>), End>, Chain) {
@@ -837,7 +848,7 @@ impl<K, V> RawMap<K, V> {
                     c.dist += k;
                     return (Err(End::Sealed), c);
                 }
-                if byte == UNTAGGED && !claim {
+                if byte == UNTAGGED && untagged == Untagged::Ends {
                     // A writer that will not claim stops where a reader does: a claim not yet
                     // tagged is an insert not yet done.
                     c.dist += k;
@@ -903,11 +914,14 @@ impl<K, V> RawMap<K, V> {
             ts = self.root(guard);
         }
         let mut t = table(ts);
-        // Whether the walk loads the words of untagged slots (see `walk`): a claiming writer
-        // always does, any writer after a failed seal.
-        let mut full = claim;
+        // A claiming writer looks at the words of untagged slots, any writer after a failed seal.
+        let mut untagged = if claim {
+            Untagged::Look
+        } else {
+            Untagged::Ends
+        };
         loop {
-            let (found, chain) = Self::walk(t, hash, full, guard, |e| eq(&e.key));
+            let (found, chain) = Self::walk(t, hash, untagged, guard, |e| eq(&e.key));
             let end = match found {
                 Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
                 Err(end) => end,
@@ -942,7 +956,7 @@ impl<K, V> RawMap<K, V> {
                         // Someone claimed or sealed it meanwhile: walk this table again, looking
                         // at the words of untagged slots, so that a claim not yet tagged is
                         // seen (and waited out if it is frozen) rather than met again.
-                        full = true;
+                        untagged = Untagged::Look;
                         continue;
                     }
                 }
@@ -1270,10 +1284,10 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
 }
 
 impl<K, V> RawMap<K, V> {
-    /// The root table, for a walk split between threads (see `Snapshot`).
+    /// The root table, for a walk split between threads (see `RootView`).
     #[cfg(feature = "rayon")]
-    pub(crate) fn snapshot<'g>(&'g self, pinned: &'g Pinned) -> Snapshot<'g, K, V> {
-        Snapshot {
+    pub(crate) fn root_view<'g>(&'g self, pinned: &'g Pinned) -> RootView<'g, K, V> {
+        RootView {
             table: table(self.root(pinned.guard())),
         }
     }

@@ -8,6 +8,12 @@
 //! once; no key is yielded twice, because a key has one slot per table and one first table.
 //! Only a walk that meets a resize pays for the look back (a probe of the earlier tables per
 //! slot of a later one).
+//!
+//! The walk ends with the last table of the chain when it began. A key that has a value for the
+//! whole walk has its first table among those, and a MOVED slot there is followed by a lookup,
+//! so the tables linked later hold nothing the walk owes; and without the bound, a writer that
+//! keeps rehashing a small table could link new tables faster than a walk reads them, and the
+//! walk (and its pin, which holds every old table) would never end.
 
 use super::*;
 
@@ -19,6 +25,8 @@ pub(crate) struct RawAtomicIter<'m, H> {
     root: *const Table,
     /// The table being walked; null when the walk is over.
     table: *const Table,
+    /// The last table of the chain when the walk began: the walk ends with it (see below).
+    last: *const Table,
     idx: usize,
     side: u64,
     rehash: H,
@@ -30,11 +38,16 @@ impl RawAtomicMap {
     /// the hash of a raw key.
     pub(crate) fn iter<H: RawHash>(&self, rehash: H) -> RawAtomicIter<'_, H> {
         let guard = freeway_epoch::pin();
-        let root = std::ptr::from_ref(self.root_table(&guard));
+        let root = self.root_table(&guard);
+        let mut last = root;
+        while let Some(n) = last.next_table(&guard) {
+            last = n;
+        }
         RawAtomicIter {
             map: self,
-            root,
-            table: root,
+            root: std::ptr::from_ref(root),
+            last: std::ptr::from_ref(last),
+            table: std::ptr::from_ref(root),
             idx: 0,
             side: 0,
             rehash,
@@ -93,8 +106,11 @@ impl<H: RawHash> Iterator for RawAtomicIter<'_, H> {
             }
             let t = tab(&self.guard, self.table);
             if self.idx >= t.capacity() {
-                let next = t.next(&self.guard);
-                self.table = next.as_raw();
+                self.table = if std::ptr::eq(self.table, self.last) {
+                    std::ptr::null()
+                } else {
+                    t.next(&self.guard).as_raw()
+                };
                 self.idx = 0;
                 continue;
             }

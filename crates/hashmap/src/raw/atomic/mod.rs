@@ -403,6 +403,12 @@ impl Table {
     fn next<'g>(&self, guard: &'g Guard) -> Shared<'g, Table> {
         chain::next(self, guard)
     }
+
+    /// The next table, if a resize has linked one.
+    fn next_table<'g>(&self, guard: &'g Guard) -> Option<&'g Table> {
+        let n = self.next(guard);
+        (!n.is_null()).then(|| table(n))
+    }
 }
 
 impl ChainTable for Table {
