@@ -35,57 +35,45 @@ const CHUNK: usize = 64;
 /// One contender: a map of `u64` to `u64` built fresh for every trial.
 trait Contender: Sync + Sized {
     fn with_capacity(n: usize) -> Self;
-    fn get(&self, k: u64);
-    fn insert(&self, k: u64);
-    fn remove(&self, k: u64);
-    /// Adds 1 to `k`'s value if it has one.
-    fn update(&self, k: u64);
-    /// Runs `ops` (operation, key) pairs: 0 get, 1 insert, 2 remove, 3 update.
-    #[inline]
-    fn run(&self, ops: &[(u8, u64)]) {
-        for &(op, k) in ops {
-            match op {
-                0 => self.get(k),
-                1 => self.insert(k),
-                2 => self.remove(k),
-                _ => self.update(k),
-            }
-        }
-    }
+    /// Runs `ops` (operation, key) pairs: 0 get, 1 insert, 2 remove, 3 update (add 1 to the
+    /// value if there is one).
+    fn run(&self, ops: &[(u8, u64)]);
 }
 
-/// The four operations of a contender, each `|map, key| expression` (the result is black-boxed).
-macro_rules! ops {
-    (|$m:ident, $k:ident| get: $get:expr, insert: $ins:expr, remove: $rem:expr, update: $upd:expr $(,)?) => {
-        #[inline]
-        fn get(&self, $k: u64) {
-            let $m = self;
-            black_box($get);
+/// The body of `run`: each operation an expression over the map handle `$m` and the key `$k`
+/// (its result black-boxed).
+macro_rules! run_ops {
+    ($ops:expr, |$m:ident = $handle:expr, $k:ident| get: $get:expr, insert: $ins:expr,
+        remove: $rem:expr, update: $upd:expr $(,)?) => {{
+        let $m = $handle;
+        for &(op, $k) in $ops {
+            match op {
+                0 => {
+                    black_box($get);
+                }
+                1 => {
+                    black_box($ins);
+                }
+                2 => {
+                    black_box($rem);
+                }
+                _ => {
+                    black_box($upd);
+                }
+            }
         }
-        #[inline]
-        fn insert(&self, $k: u64) {
-            let $m = self;
-            black_box($ins);
-        }
-        #[inline]
-        fn remove(&self, $k: u64) {
-            let $m = self;
-            black_box($rem);
-        }
-        #[inline]
-        fn update(&self, $k: u64) {
-            let $m = self;
-            black_box($upd);
-        }
-    };
+    }};
 }
 
 impl Contender for freeway_hashmap::AtomicMap<u64, u64> {
     fn with_capacity(n: usize) -> Self {
         Self::with_capacity_and_hasher(n, RandomState::new())
     }
-    ops!(|m, k| get: m.get(k), insert: m.insert(k, k), remove: m.remove(k),
-        update: m.update(k, |v| v.wrapping_add(1)));
+    #[inline]
+    fn run(&self, ops: &[(u8, u64)]) {
+        run_ops!(ops, |m = self, k| get: m.get(k), insert: m.insert(k, k), remove: m.remove(k),
+            update: m.update(k, |v| v.wrapping_add(1)));
+    }
 }
 
 /// A contender with the pinned-handle API of papaya, which freeway's `HashMap` mirrors: it pins
@@ -96,28 +84,11 @@ macro_rules! guard_style {
             fn with_capacity(n: usize) -> Self {
                 Self::with_capacity_and_hasher(n, RandomState::new())
             }
-            ops!(|m, k| get: m.pin().get(&k).copied(), insert: m.pin().insert(k, k).copied(),
-                remove: m.pin().remove(&k).copied(),
-                update: m.pin().update(k, |v| v.wrapping_add(1)).copied());
             #[inline]
             fn run(&self, ops: &[(u8, u64)]) {
-                let m = self.pin();
-                for &(op, k) in ops {
-                    match op {
-                        0 => {
-                            black_box(m.get(&k).copied());
-                        }
-                        1 => {
-                            black_box(m.insert(k, k));
-                        }
-                        2 => {
-                            black_box(m.remove(&k));
-                        }
-                        _ => {
-                            black_box(m.update(k, |v| v.wrapping_add(1)));
-                        }
-                    }
-                }
+                run_ops!(ops, |m = self.pin(), k| get: m.get(&k).copied(),
+                    insert: m.insert(k, k), remove: m.remove(&k),
+                    update: m.update(k, |v| v.wrapping_add(1)));
             }
         }
     };
@@ -130,26 +101,35 @@ impl Contender for dashmap::DashMap<u64, u64, RandomState> {
     fn with_capacity(n: usize) -> Self {
         Self::with_capacity_and_hasher(n, RandomState::new())
     }
-    ops!(|m, k| get: m.get(&k).map(|v| *v), insert: m.insert(k, k), remove: m.remove(&k),
-        update: m.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
+    #[inline]
+    fn run(&self, ops: &[(u8, u64)]) {
+        run_ops!(ops, |m = self, k| get: m.get(&k).map(|v| *v), insert: m.insert(k, k),
+            remove: m.remove(&k), update: m.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
+    }
 }
 
 impl Contender for scc::HashMap<u64, u64, RandomState> {
     fn with_capacity(n: usize) -> Self {
         Self::with_capacity_and_hasher(n, RandomState::new())
     }
-    ops!(|m, k| get: m.read_sync(&k, |_, v| *v), insert: m.upsert_sync(k, k),
-        remove: m.remove_sync(&k),
-        update: m.update_sync(&k, |_, v| *v = v.wrapping_add(1)));
+    #[inline]
+    fn run(&self, ops: &[(u8, u64)]) {
+        run_ops!(ops, |m = self, k| get: m.read_sync(&k, |_, v| *v), insert: m.upsert_sync(k, k),
+            remove: m.remove_sync(&k),
+            update: m.update_sync(&k, |_, v| *v = v.wrapping_add(1)));
+    }
 }
 
 impl Contender for RwLock<StdMap<u64, u64>> {
     fn with_capacity(n: usize) -> Self {
         RwLock::new(StdMap::with_capacity(n))
     }
-    ops!(|m, k| get: m.read().unwrap().get(&k).copied(), insert: m.write().unwrap().insert(k, k),
-        remove: m.write().unwrap().remove(&k),
-        update: m.write().unwrap().get_mut(&k).map(|v| *v = v.wrapping_add(1)));
+    #[inline]
+    fn run(&self, ops: &[(u8, u64)]) {
+        run_ops!(ops, |m = self, k| get: m.read().unwrap().get(&k).copied(),
+            insert: m.write().unwrap().insert(k, k), remove: m.write().unwrap().remove(&k),
+            update: m.write().unwrap().get_mut(&k).map(|v| *v = v.wrapping_add(1)));
+    }
 }
 
 /// A mix: its name, (get, insert, remove) percentages (the rest updates), and whether the map

@@ -67,9 +67,8 @@ fn tab(_guard: &Guard, p: *const Table) -> &Table {
 }
 
 impl<H: RawHash> RawAtomicIter<'_, H> {
-    /// Whether `key` has a slot in a table of the chain before `t`.
-    fn claimed_before(&self, t: *const Table, key: u64) -> bool {
-        let hash = self.rehash.hash_raw(key);
+    /// Whether `key`, with `hash`, has a slot in a table of the chain before `t`.
+    fn claimed_before(&self, t: *const Table, hash: u64, key: u64) -> bool {
         let mut e = self.root;
         while !std::ptr::eq(e, t) {
             let et = tab(&self.guard, e);
@@ -121,16 +120,20 @@ impl<H: RawHash> Iterator for RawAtomicIter<'_, H> {
                 Slot::Moved { key } => (key, None),
                 _ => continue,
             };
-            if !std::ptr::eq(self.table, self.root) && self.claimed_before(self.table, key) {
+            // The key's hash, computed once, only if the walk needs it (a later table, or a
+            // MOVED slot to follow).
+            let mut hash = None;
+            let mut hash_of = |key| *hash.get_or_insert_with(|| self.rehash.hash_raw(key));
+            if !std::ptr::eq(self.table, self.root)
+                && self.claimed_before(self.table, hash_of(key), key)
+            {
                 continue;
             }
             match value {
                 Some(v) => return Some((key, v)),
                 None => {
-                    let t = tab(&self.guard, self.table);
                     let next = table(t.next(&self.guard));
-                    let hash = self.rehash.hash_raw(key);
-                    if let Some(v) = RawAtomicMap::get_from(next, hash, key, &self.guard) {
+                    if let Some(v) = RawAtomicMap::get_from(next, hash_of(key), key, &self.guard) {
                         return Some((key, v));
                     }
                 }

@@ -511,9 +511,10 @@ pub(crate) struct RawAtomicMap {
 impl RawAtomicMap {
     pub(crate) fn with_capacity(n: usize) -> Self {
         let t = Table::new(n.saturating_mul(2));
+        let (hint, hint_tags) = t.hint();
         Self {
-            hint: AtomicUsize::new(t.hint().0),
-            hint_tags: AtomicUsize::new(t.hint().1),
+            hint: AtomicUsize::new(hint),
+            hint_tags: AtomicUsize::new(hint_tags),
             root: Atomic::new(t),
             side: Side(std::array::from_fn(|_| AtomicU128::new(0))),
             count: Striped::new(SHARED_STRIPES),
@@ -667,7 +668,7 @@ impl RawAtomicMap {
         &self,
         hash: u64,
         key: u64,
-        mut f: impl FnMut(Option<u64>) -> Act,
+        f: impl FnMut(Option<u64>) -> Act,
         rehash: &impl RawHash,
         guard: &Guard,
     ) -> (Option<u64>, Option<u64>) {
@@ -677,10 +678,27 @@ impl RawAtomicMap {
             return (old, new);
         }
         let ts = self.root(guard);
-        let mut t = table(ts);
-        if !t.next(guard).is_null() {
+        if !table(ts).next(guard).is_null() {
             self.help_move(ts, rehash, guard);
         }
+        let (old, new) = self.write_from(table(ts), hash, key, f, guard);
+        self.count_change(old, new);
+        (old, new)
+    }
+
+    /// The write loop of `compute` (and of a mover's `place`), from table `t` on: applies `f`
+    /// to `key`'s value where the key is found, puts it at a vacant place, or follows it to the
+    /// next table. Returns the value before and after; counts nothing.
+    #[inline(always)]
+    fn write_from(
+        &self,
+        t: &Table,
+        hash: u64,
+        key: u64,
+        mut f: impl FnMut(Option<u64>) -> Act,
+        guard: &Guard,
+    ) -> (Option<u64>, Option<u64>) {
+        let mut t = t;
         loop {
             match Self::walk(t, hash, key) {
                 Walk::Found { idx, mut s } => loop {
@@ -697,10 +715,7 @@ impl RawAtomicMap {
                         Act::Remove => None,
                     };
                     match t.cas(idx, s, state(key, new)) {
-                        Ok(()) => {
-                            self.count_change(old, new);
-                            return (old, new);
-                        }
+                        Ok(()) => return (old, new),
                         Err(cur) => s = cur,
                     }
                 },
@@ -713,10 +728,7 @@ impl RawAtomicMap {
                         return (None, None);
                     };
                     match self.fill(t, idx, dist, reserved, hash, key, v, guard) {
-                        End::Claimed => {
-                            self.count_change(None, Some(v));
-                            return (None, Some(v));
-                        }
+                        End::Claimed => return (None, Some(v)),
                         End::Sealed => {}
                         // Claimed or sealed meanwhile (maybe by our key): walk again.
                         End::Lost => continue,
@@ -946,41 +958,8 @@ impl RawAtomicMap {
     /// (see "Resizing"), apart from the movers of later resizes, whose exchanges make ours fail
     /// and walk on.
     fn place(&self, t: &Table, hash: u64, key: u64, value: Option<u64>, guard: &Guard) {
-        let mut t = t;
-        loop {
-            match Self::walk(t, hash, key) {
-                Walk::Found { idx, mut s } => loop {
-                    if matches!(decode(s), Slot::Moved { .. }) {
-                        break;
-                    }
-                    match t.cas(idx, s, state(key, value)) {
-                        Ok(()) => return,
-                        Err(cur) => s = cur,
-                    }
-                },
-                Walk::Vacant {
-                    idx,
-                    dist,
-                    reserved,
-                } => {
-                    let Some(v) = value else {
-                        // Absent in this table and every later one: nothing to write.
-                        return;
-                    };
-                    match self.fill(t, idx, dist, reserved, hash, key, v, guard) {
-                        End::Claimed => return,
-                        End::Sealed => {}
-                        End::Lost => continue,
-                    }
-                }
-                Walk::Next { full } => {
-                    if full && t.next(guard).is_null() {
-                        self.start_resize(t, t.capacity() * 2, guard);
-                    }
-                }
-            }
-            t = table(t.next(guard));
-        }
+        let act = value.map_or(Act::Remove, Act::Set);
+        self.write_from(t, hash, key, |_| act, guard);
     }
 
     /// The root table, for iteration.
