@@ -9,7 +9,11 @@
 //!
 //! Every push and every pop that returned a value counts as one operation. All threads start
 //! together at a barrier and run for the trial's span; the figure is operations over the span,
-//! in Mops/s. Each cell is the median of the trials, with their min..max.
+//! in Mops/s. Each cell is the median of the trials, with their min..max. For `prodcons` two
+//! more tables come from the same trials: the pops that returned a value alone (the items that
+//! went through the queue), and the items left in the queue at the end. A queue whose consumers
+//! fall behind its producers scores more operations (a push costs less than a hand-over) while
+//! its length grows without bound; these two tables show which regime each contender ran in.
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example queue_table -- [--trials N] [--ms MS]
@@ -28,6 +32,7 @@ trait Contender: Sync {
     /// Pushes `v`; `false` if a bounded queue was full.
     fn push(&self, v: u64) -> bool;
     fn pop(&self) -> Option<u64>;
+    fn len(&self) -> usize;
 }
 
 impl Contender for freeway_queue::Queue<u64> {
@@ -39,6 +44,9 @@ impl Contender for freeway_queue::Queue<u64> {
     #[inline]
     fn pop(&self) -> Option<u64> {
         freeway_queue::Queue::pop(self)
+    }
+    fn len(&self) -> usize {
+        freeway_queue::Queue::len(self)
     }
 }
 
@@ -52,6 +60,9 @@ impl Contender for crossbeam_queue::SegQueue<u64> {
     fn pop(&self) -> Option<u64> {
         crossbeam_queue::SegQueue::pop(self)
     }
+    fn len(&self) -> usize {
+        crossbeam_queue::SegQueue::len(self)
+    }
 }
 
 impl Contender for concurrent_queue::ConcurrentQueue<u64> {
@@ -62,6 +73,9 @@ impl Contender for concurrent_queue::ConcurrentQueue<u64> {
     #[inline]
     fn pop(&self) -> Option<u64> {
         concurrent_queue::ConcurrentQueue::pop(self).ok()
+    }
+    fn len(&self) -> usize {
+        concurrent_queue::ConcurrentQueue::len(self)
     }
 }
 
@@ -75,6 +89,9 @@ impl Contender for Mutex<VecDeque<u64>> {
     fn pop(&self) -> Option<u64> {
         self.lock().unwrap().pop_front()
     }
+    fn len(&self) -> usize {
+        self.lock().unwrap().len()
+    }
 }
 
 impl Contender for freeway_queue::ArrayQueue<u64> {
@@ -85,6 +102,9 @@ impl Contender for freeway_queue::ArrayQueue<u64> {
     #[inline]
     fn pop(&self) -> Option<u64> {
         freeway_queue::ArrayQueue::pop(self)
+    }
+    fn len(&self) -> usize {
+        freeway_queue::ArrayQueue::len(self)
     }
 }
 
@@ -97,6 +117,9 @@ impl Contender for crossbeam_queue::ArrayQueue<u64> {
     fn pop(&self) -> Option<u64> {
         crossbeam_queue::ArrayQueue::pop(self)
     }
+    fn len(&self) -> usize {
+        crossbeam_queue::ArrayQueue::len(self)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -105,14 +128,26 @@ enum Workload {
     ProdCons,
 }
 
-/// One trial of `q` (prefilled by the caller): operations per microsecond.
-fn trial<Q: Contender>(q: &Q, workload: Workload, threads: usize, span: Duration) -> f64 {
+/// What one trial measured.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Pushes plus pops that returned a value, per microsecond.
+    ops: f64,
+    /// Pops that returned a value, per microsecond: the items that went through the queue.
+    delivered: f64,
+    /// Items left in the queue when the trial ended.
+    left: f64,
+}
+
+/// One trial of `q` (prefilled by the caller).
+fn trial<Q: Contender>(q: &Q, workload: Workload, threads: usize, span: Duration) -> Sample {
     let stop = AtomicBool::new(false);
     let ops = AtomicU64::new(0);
+    let popped = AtomicU64::new(0);
     let start = Barrier::new(threads + 1);
     let elapsed = std::thread::scope(|s| {
         for id in 0..threads {
-            let (stop, ops, start) = (&stop, &ops, &start);
+            let (stop, ops, popped, start) = (&stop, &ops, &popped, &start);
             s.spawn(move || {
                 let role = match (workload, threads) {
                     (Workload::Pairs, _) | (Workload::ProdCons, 1) => 2,
@@ -120,21 +155,22 @@ fn trial<Q: Contender>(q: &Q, workload: Workload, threads: usize, span: Duration
                 };
                 let v = id as u64;
                 start.wait();
-                let mut n = 0u64;
+                let (mut n, mut p) = (0u64, 0u64);
                 // Relaxed: a stop flag; the scope's join orders the counts.
                 while !stop.load(Ordering::Relaxed) {
                     for _ in 0..64 {
                         match role {
                             0 => n += u64::from(q.push(v)),
-                            1 => n += u64::from(q.pop().is_some()),
+                            1 => p += u64::from(q.pop().is_some()),
                             _ => {
                                 n += u64::from(q.push(v));
-                                n += u64::from(q.pop().is_some());
+                                p += u64::from(q.pop().is_some());
                             }
                         }
                     }
                 }
-                ops.fetch_add(n, Ordering::Relaxed);
+                ops.fetch_add(n + p, Ordering::Relaxed);
+                popped.fetch_add(p, Ordering::Relaxed);
             });
         }
         start.wait();
@@ -143,16 +179,21 @@ fn trial<Q: Contender>(q: &Q, workload: Workload, threads: usize, span: Duration
         stop.store(true, Ordering::Relaxed);
         t0.elapsed()
     });
-    ops.into_inner() as f64 / elapsed.as_micros() as f64
+    let us = elapsed.as_micros() as f64;
+    Sample {
+        ops: ops.into_inner() as f64 / us,
+        delivered: popped.into_inner() as f64 / us,
+        left: q.len() as f64,
+    }
 }
 
 struct Entry {
     name: &'static str,
     /// Builds a fresh prefilled queue and runs one trial on it.
-    run: fn(Workload, usize, Duration) -> f64,
+    run: fn(Workload, usize, Duration) -> Sample,
 }
 
-fn run_fresh<Q: Contender>(make: fn() -> Q) -> impl Fn(Workload, usize, Duration) -> f64 {
+fn run_fresh<Q: Contender>(make: fn() -> Q) -> impl Fn(Workload, usize, Duration) -> Sample {
     move |w, t, span| {
         let q = make();
         for i in 0..64 {
@@ -246,27 +287,9 @@ fn main() {
                 }
             }
         }
-        let mut med = vec![vec![0.0; threads.len()]; all.len()];
         println!("### queue {wname}\n");
-        print!("| contender |");
-        for t in &threads {
-            print!(" {t} thr |");
-        }
-        println!();
-        print!("|---|");
-        for _ in &threads {
-            print!("---:|");
-        }
-        println!();
-        for (ci, e) in all.iter().enumerate() {
-            print!("| {} |", e.name);
-            for ti in 0..threads.len() {
-                let (m, lo, hi) = summary(&mut results[ci][ti]);
-                med[ci][ti] = m;
-                print!(" {m:.1} ({lo:.0}..{hi:.0}) |");
-            }
-            println!();
-        }
+        let names: Vec<&str> = all.iter().map(|e| e.name).collect();
+        let med = print_table(&names, &threads, &results, |s| s.ops, 1);
         let find = |n: &str| all.iter().position(|e| e.name == n);
         let ratio_row = |label: &str, a: Option<usize>, b: Option<usize>| {
             if let (Some(a), Some(b)) = (a, b) {
@@ -305,5 +328,49 @@ fn main() {
             find("crossbeam ArrayQueue (cap 1024)"),
         );
         println!();
+        if w == Workload::ProdCons {
+            println!(
+                "The same trials, counting only the pops that returned a value (items through \
+                 the queue, Mops/s):\n"
+            );
+            print_table(&names, &threads, &results, |s| s.delivered, 1);
+            println!();
+            println!("Items left in the queue when each trial ended (thousands):\n");
+            print_table(&names, &threads, &results, |s| s.left / 1000.0, 0);
+            println!();
+        }
     }
+}
+
+/// Prints one Markdown table of `pick(sample)`, a row per contender and a column per thread
+/// count, each cell the median with min..max; returns the medians.
+fn print_table(
+    names: &[&str],
+    threads: &[usize],
+    results: &[Vec<Vec<Sample>>],
+    pick: fn(&Sample) -> f64,
+    digits: usize,
+) -> Vec<Vec<f64>> {
+    print!("| contender |");
+    for t in threads {
+        print!(" {t} thr |");
+    }
+    println!();
+    print!("|---|");
+    for _ in threads {
+        print!("---:|");
+    }
+    println!();
+    let mut med = vec![vec![0.0; threads.len()]; names.len()];
+    for (ci, name) in names.iter().enumerate() {
+        print!("| {name} |");
+        for ti in 0..threads.len() {
+            let mut v: Vec<f64> = results[ci][ti].iter().map(pick).collect();
+            let (m, lo, hi) = summary(&mut v);
+            med[ci][ti] = m;
+            print!(" {m:.digits$} ({lo:.0}..{hi:.0}) |");
+        }
+        println!();
+    }
+    med
 }
