@@ -10,8 +10,9 @@
 //! Every operation counts; the figure is operations over the span, in Mops/s, and each cell is
 //! the median of the trials with their min..max.
 //!
-//! The guard-style maps (freeway `HashMap`, papaya) pin once per chunk, as their docs advise;
-//! `AtomicMap` has no guard in its API and pins inside every operation.
+//! The guard-style maps (freeway `HashMap`, papaya) pin once per chunk, as their docs advise.
+//! `AtomicMap` runs twice: through its own methods, which pin inside every operation, and
+//! through its pinned handle (`AtomicMap::pin`), once per chunk like the guard-style maps.
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example map_table -- [--trials N] [--ms MS]
@@ -73,6 +74,23 @@ impl Contender for freeway_hashmap::AtomicMap<u64, u64> {
     fn run(&self, ops: &[(u8, u64)]) {
         run_ops!(ops, |m = self, k| get: m.get(k), insert: m.insert(k, k), remove: m.remove(k),
             update: m.update(k, |v| v.wrapping_add(1)));
+    }
+}
+
+/// `AtomicMap` through its pinned handle, one pin per chunk like the guard-style maps.
+struct AtomicPinned(freeway_hashmap::AtomicMap<u64, u64>);
+
+impl Contender for AtomicPinned {
+    fn with_capacity(n: usize) -> Self {
+        Self(freeway_hashmap::AtomicMap::with_capacity_and_hasher(
+            n,
+            RandomState::new(),
+        ))
+    }
+    #[inline]
+    fn run(&self, ops: &[(u8, u64)]) {
+        run_ops!(ops, |m = self.0.pin(), k| get: m.get(k), insert: m.insert(k, k),
+            remove: m.remove(k), update: m.update(k, |v| v.wrapping_add(1)));
     }
 }
 
@@ -227,11 +245,12 @@ static SPAN_US: AtomicU64 = AtomicU64::new(1);
 
 type Runner = fn(usize, Mix, Duration) -> f64;
 
-const CONTENDERS: [(&str, Runner); 6] = [
+const CONTENDERS: [(&str, Runner); 7] = [
     (
         "freeway AtomicMap",
         trial::<freeway_hashmap::AtomicMap<u64, u64>>,
     ),
+    ("freeway AtomicMap (pin per chunk)", trial::<AtomicPinned>),
     (
         "freeway HashMap",
         trial::<freeway_hashmap::HashMap<u64, u64>>,
@@ -347,6 +366,16 @@ fn main() {
         {
             println!(
                 "\nAtomicMap ÷ best of scc and dashmap: {}",
+                ratio(a, &[d, s])
+            );
+        }
+        if let (Some(a), Some(d), Some(s)) = (
+            idx("freeway AtomicMap (pin per chunk)"),
+            idx("dashmap"),
+            idx("scc"),
+        ) {
+            println!(
+                "AtomicMap (pin per chunk) ÷ best of scc and dashmap: {}",
                 ratio(a, &[d, s])
             );
         }

@@ -1,6 +1,7 @@
 //! [`AtomicMap`]: a lock-free map of word-sized keys and values, stored inline.
 
 use crate::raw::atomic::{Act, KEY_FLIP, RawAtomicIter, RawAtomicMap, RawHash};
+use freeway_epoch::Guard;
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
@@ -332,6 +333,30 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
         self.raw.reserve(additional, &Rehash(self), &guard);
     }
 
+    /// Pins the current thread and returns a handle with the map's single-key operations, all
+    /// running under that one pin: a thread doing many operations in a row saves the pin each
+    /// would otherwise take (see `docs/hashmap.md`, "Measuring", for what it is worth).
+    ///
+    /// Hold it for short spans: while it lives, memory retired by any thread waits, here the
+    /// old tables of a resize (see `docs/reclamation.md`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = freeway_hashmap::AtomicMap::new();
+    /// let m = map.pin();
+    /// for i in 0..100u32 {
+    ///     m.fetch_add(i % 10, 1u32);
+    /// }
+    /// assert_eq!(m.get(3), Some(10));
+    /// ```
+    pub fn pin(&self) -> AtomicMapRef<'_, K, V, S> {
+        AtomicMapRef {
+            map: self,
+            guard: freeway_epoch::pin(),
+        }
+    }
+
     /// The value of `key`, if any.
     ///
     /// # Examples
@@ -344,10 +369,18 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn get(&self, key: K) -> Option<V> {
+        self.get_in(key, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn get_in(&self, key: K, pin: Pin<'_>) -> Option<V> {
         let hash = self.hash(key);
         self.raw.prefetch(hash);
-        let guard = freeway_epoch::pin();
-        self.raw.get(hash, raw_key(key), &guard).map(V::from_raw)
+        let raw = match pin {
+            Pin::Held(guard) => self.raw.get(hash, raw_key(key), guard),
+            Pin::Fresh => self.raw.get(hash, raw_key(key), &freeway_epoch::pin()),
+        };
+        raw.map(V::from_raw)
     }
 
     /// Whether `key` has a value.
@@ -368,12 +401,23 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// The general write: `f` maps the current value to what to do; returns the values before
     /// and after.
     #[inline(always)]
-    fn compute(&self, key: K, f: impl FnMut(Option<u64>) -> Act) -> (Option<u64>, Option<u64>) {
+    fn compute(
+        &self,
+        key: K,
+        f: impl FnMut(Option<u64>) -> Act,
+        pin: Pin<'_>,
+    ) -> (Option<u64>, Option<u64>) {
         let hash = self.hash(key);
         self.raw.prefetch(hash);
-        let guard = freeway_epoch::pin();
-        self.raw
-            .compute(hash, raw_key(key), f, &Rehash(self), &guard)
+        match pin {
+            Pin::Held(guard) => self
+                .raw
+                .compute(hash, raw_key(key), f, &Rehash(self), guard),
+            Pin::Fresh => {
+                self.raw
+                    .compute(hash, raw_key(key), f, &Rehash(self), &freeway_epoch::pin())
+            }
+        }
     }
 
     /// Sets `key`'s value to `value`; returns the old value, if any.
@@ -388,8 +432,13 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn insert(&self, key: K, value: V) -> Option<V> {
+        self.insert_in(key, value, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn insert_in(&self, key: K, value: V, pin: Pin<'_>) -> Option<V> {
         let v = value.into_raw();
-        self.compute(key, |_| Act::Set(v)).0.map(V::from_raw)
+        self.compute(key, |_| Act::Set(v), pin).0.map(V::from_raw)
     }
 
     /// Removes `key`; returns its value, if it had one.
@@ -404,7 +453,12 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn remove(&self, key: K) -> Option<V> {
-        self.compute(key, |_| Act::Remove).0.map(V::from_raw)
+        self.remove_in(key, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn remove_in(&self, key: K, pin: Pin<'_>) -> Option<V> {
+        self.compute(key, |_| Act::Remove, pin).0.map(V::from_raw)
     }
 
     /// Replaces `key`'s value `v` with `f(v)`, if it has one; returns the new value, or `None`
@@ -423,13 +477,17 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// assert_eq!(map.update(2, |v| v * 2), None);
     /// ```
     #[inline]
-    pub fn update(&self, key: K, mut f: impl FnMut(V) -> V) -> Option<V> {
-        self.compute(key, |old| match old {
+    pub fn update(&self, key: K, f: impl FnMut(V) -> V) -> Option<V> {
+        self.update_in(key, f, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn update_in(&self, key: K, mut f: impl FnMut(V) -> V, pin: Pin<'_>) -> Option<V> {
+        let act = |old: Option<u64>| match old {
             Some(v) => Act::Set(f(V::from_raw(v)).into_raw()),
             None => Act::Keep,
-        })
-        .1
-        .map(V::from_raw)
+        };
+        self.compute(key, act, pin).1.map(V::from_raw)
     }
 
     /// `key`'s value, inserting `value` first if it has none.
@@ -443,11 +501,17 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn get_or_insert(&self, key: K, value: V) -> V {
+        self.get_or_insert_in(key, value, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn get_or_insert_in(&self, key: K, value: V, pin: Pin<'_>) -> V {
         let v = value.into_raw();
-        let (old, _) = self.compute(key, |old| match old {
+        let act = |old: Option<u64>| match old {
             Some(_) => Act::Keep,
             None => Act::Set(v),
-        });
+        };
+        let (old, _) = self.compute(key, act, pin);
         V::from_raw(old.unwrap_or(v))
     }
 
@@ -467,14 +531,26 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn compare_exchange(&self, key: K, current: V, new: V) -> Result<V, Option<V>> {
+        self.compare_exchange_in(key, current, new, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn compare_exchange_in(
+        &self,
+        key: K,
+        current: V,
+        new: V,
+        pin: Pin<'_>,
+    ) -> Result<V, Option<V>> {
         let (c, n) = (current.into_raw(), new.into_raw());
-        let (old, _) = self.compute(key, |old| {
+        let act = |old: Option<u64>| {
             if old == Some(c) {
                 Act::Set(n)
             } else {
                 Act::Keep
             }
-        });
+        };
+        let (old, _) = self.compute(key, act, pin);
         match old {
             Some(v) if v == c => Ok(current),
             other => Err(other.map(V::from_raw)),
@@ -495,11 +571,17 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
     /// assert_eq!(map.get(2), Some(5));
     /// ```
     #[inline]
-    pub fn remove_if(&self, key: K, mut cond: impl FnMut(V) -> bool) -> Option<V> {
-        let (old, new) = self.compute(key, |old| match old {
+    pub fn remove_if(&self, key: K, cond: impl FnMut(V) -> bool) -> Option<V> {
+        self.remove_if_in(key, cond, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn remove_if_in(&self, key: K, mut cond: impl FnMut(V) -> bool, pin: Pin<'_>) -> Option<V> {
+        let act = |old: Option<u64>| match old {
             Some(v) if cond(V::from_raw(v)) => Act::Remove,
             _ => Act::Keep,
-        });
+        };
+        let (old, new) = self.compute(key, act, pin);
         match (old, new) {
             (Some(v), None) => Some(V::from_raw(v)),
             _ => None,
@@ -555,13 +637,14 @@ impl<K: Word, V: Word, S: BuildHasher> AtomicMap<K, V, S> {
         for (k, v) in self.iter() {
             if !keep(k, v) {
                 let raw = v.into_raw();
-                self.compute(k, |old| {
+                let act = |old: Option<u64>| {
                     if old == Some(raw) {
                         Act::Remove
                     } else {
                         Act::Keep
                     }
-                });
+                };
+                self.compute(k, act, Pin::Fresh);
             }
         }
     }
@@ -582,12 +665,198 @@ impl<K: IntWord, V: IntWord, S: BuildHasher> AtomicMap<K, V, S> {
     /// ```
     #[inline]
     pub fn fetch_add(&self, key: K, delta: V) -> V {
-        let (old, _) = self.compute(key, |old| {
+        self.fetch_add_in(key, delta, Pin::Fresh)
+    }
+
+    #[inline(always)]
+    fn fetch_add_in(&self, key: K, delta: V, pin: Pin<'_>) -> V {
+        let act = |old: Option<u64>| {
             let cur = old.map_or(V::from_raw(0), V::from_raw);
             Act::Set(cur.wrapping_add(delta).into_raw())
-        });
+        };
+        let (old, _) = self.compute(key, act, pin);
         old.map_or(V::from_raw(0), V::from_raw)
     }
+}
+
+/// A pinned handle on an [`AtomicMap`], from [`AtomicMap::pin`]: the map's single-key
+/// operations, all under the handle's one pin. They behave exactly as the map's own methods of
+/// the same names.
+///
+/// It holds a [`Guard`], so it is neither `Send` nor `Sync`; drop it to let the epoch advance.
+///
+/// # Examples
+///
+/// ```
+/// let map = freeway_hashmap::AtomicMap::new();
+/// let m = map.pin();
+/// m.insert(1u64, 10u64);
+/// assert_eq!(m.update(1, |v| v + 1), Some(11));
+/// assert_eq!(m.remove(1), Some(11));
+/// assert!(m.map().is_empty());
+/// ```
+pub struct AtomicMapRef<'m, K, V, S = RandomState> {
+    map: &'m AtomicMap<K, V, S>,
+    guard: Guard,
+}
+
+impl<'m, K: Word, V: Word, S: BuildHasher> AtomicMapRef<'m, K, V, S> {
+    /// The map this handle works on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().map().len(), 1);
+    /// ```
+    pub fn map(&self) -> &'m AtomicMap<K, V, S> {
+        self.map
+    }
+
+    /// [`AtomicMap::get`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().get(1), Some(2));
+    /// ```
+    #[inline]
+    pub fn get(&self, key: K) -> Option<V> {
+        self.map.get_in(key, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::contains_key`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert!(map.pin().contains_key(1));
+    /// ```
+    #[inline]
+    pub fn contains_key(&self, key: K) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// [`AtomicMap::insert`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = freeway_hashmap::AtomicMap::new();
+    /// assert_eq!(map.pin().insert(1u8, 'a'), None);
+    /// ```
+    #[inline]
+    pub fn insert(&self, key: K, value: V) -> Option<V> {
+        self.map.insert_in(key, value, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::remove`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().remove(1), Some(2));
+    /// ```
+    #[inline]
+    pub fn remove(&self, key: K) -> Option<V> {
+        self.map.remove_in(key, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::update`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().update(1, |v| v * 3), Some(6));
+    /// ```
+    #[inline]
+    pub fn update(&self, key: K, f: impl FnMut(V) -> V) -> Option<V> {
+        self.map.update_in(key, f, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::get_or_insert`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = freeway_hashmap::AtomicMap::new();
+    /// assert_eq!(map.pin().get_or_insert(1u8, 5u8), 5);
+    /// ```
+    #[inline]
+    pub fn get_or_insert(&self, key: K, value: V) -> V {
+        self.map
+            .get_or_insert_in(key, value, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::compare_exchange`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().compare_exchange(1, 2, 3), Ok(2));
+    /// ```
+    #[inline]
+    pub fn compare_exchange(&self, key: K, current: V, new: V) -> Result<V, Option<V>> {
+        self.map
+            .compare_exchange_in(key, current, new, Pin::Held(&self.guard))
+    }
+
+    /// [`AtomicMap::remove_if`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(map.pin().remove_if(1, |v| v == 2), Some(2));
+    /// ```
+    #[inline]
+    pub fn remove_if(&self, key: K, cond: impl FnMut(V) -> bool) -> Option<V> {
+        self.map.remove_if_in(key, cond, Pin::Held(&self.guard))
+    }
+}
+
+impl<K: IntWord, V: IntWord, S: BuildHasher> AtomicMapRef<'_, K, V, S> {
+    /// [`AtomicMap::fetch_add`] under this handle's pin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map = freeway_hashmap::AtomicMap::new();
+    /// let m = map.pin();
+    /// assert_eq!(m.fetch_add(1u8, 1u64), 0);
+    /// assert_eq!(m.fetch_add(1, 1), 1);
+    /// ```
+    #[inline]
+    pub fn fetch_add(&self, key: K, delta: V) -> V {
+        self.map.fetch_add_in(key, delta, Pin::Held(&self.guard))
+    }
+}
+
+impl<K: Word, V: Word, S: BuildHasher> fmt::Debug for AtomicMapRef<'_, K, V, S> {
+    /// The map's entries, as the map's own `Debug` prints them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let map: freeway_hashmap::AtomicMap<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(format!("{:?}", map.pin()), "{1: 2}");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.map, f)
+    }
+}
+
+/// Where an operation gets its guard: `Fresh` pins for this operation alone (after the
+/// prefetch, so that the pin overlaps the memory access), `Held` is an [`AtomicMapRef`]'s.
+#[derive(Clone, Copy)]
+enum Pin<'g> {
+    Fresh,
+    Held(&'g Guard),
 }
 
 /// The hash of a raw key with the map's hasher.

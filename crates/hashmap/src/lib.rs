@@ -72,7 +72,7 @@ mod raw;
 #[doc = include_str!("../../../docs/reclamation.md")]
 struct ReclamationDocExample;
 
-pub use atomic_map::{AtomicMap, IntWord, Word};
+pub use atomic_map::{AtomicMap, AtomicMapRef, IntWord, Word};
 #[cfg(feature = "rayon")]
 pub use par::ParIter;
 

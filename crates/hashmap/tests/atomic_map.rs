@@ -287,3 +287,62 @@ fn a_hasher_panic_during_a_resize_loses_nothing() {
     assert_eq!(map.len(), 40_000);
     assert_eq!(map.iter().count(), 40_000);
 }
+
+#[test]
+fn a_pinned_handle_does_what_the_map_does_across_resizes() {
+    let map: AtomicMap<u64, u64> = AtomicMap::new();
+    let first = map.capacity();
+    {
+        // One pin for all of it: the resizes retire tables under the handle's own pin.
+        let m = map.pin();
+        for k in 0..20_000 {
+            assert_eq!(m.insert(k, k), None);
+        }
+        assert!(map.capacity() > first, "the map grew under the handle");
+        for k in 0..20_000 {
+            assert_eq!(m.get(k), Some(k), "key {k}");
+        }
+        assert_eq!(m.insert(5, 50), Some(5));
+        assert_eq!(m.update(5, |v| v + 1), Some(51));
+        assert_eq!(m.update(20_000, |v| v + 1), None);
+        assert_eq!(m.compare_exchange(5, 50, 0), Err(Some(51)));
+        assert_eq!(m.compare_exchange(5, 51, 52), Ok(51));
+        assert_eq!(m.compare_exchange(20_000, 0, 1), Err(None));
+        assert_eq!(m.get_or_insert(5, 0), 52);
+        assert_eq!(m.get_or_insert(20_000, 7), 7);
+        assert_eq!(m.remove_if(20_000, |v| v == 8), None);
+        assert_eq!(m.remove_if(20_000, |v| v == 7), Some(7));
+        assert_eq!(m.fetch_add(6, 10), 6);
+        assert_eq!(m.fetch_add(20_001, 3), 0);
+        for k in (0..20_000).step_by(2) {
+            assert!(m.remove(k).is_some(), "key {k}");
+        }
+        assert!(!m.contains_key(0));
+        assert!(m.contains_key(1));
+    }
+    assert_eq!(map.len(), 10_001);
+    assert_eq!(map.get(5), Some(52));
+    assert_eq!(map.get(7), Some(7));
+    assert_eq!(map.get(20_001), Some(3));
+    assert_eq!(map.get(0), None);
+}
+
+#[test]
+fn pinned_handles_on_many_threads_count_exactly() {
+    let map: AtomicMap<u32, u64> = AtomicMap::new();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                // A fresh handle per chunk, as a thread would that lets the epoch advance.
+                for _ in 0..50 {
+                    let m = map.pin();
+                    for k in 0..1_000 {
+                        m.fetch_add(k, 1);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(map.len(), 1_000);
+    assert!(map.iter().all(|(_, v)| v == 200));
+}
