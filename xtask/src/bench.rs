@@ -33,40 +33,91 @@ impl Point {
     }
 }
 
-pub(crate) fn run(args: &[String]) -> Result {
-    let mut full = false;
-    let mut group: Option<String> = None;
-    let mut threads: Option<String> = None;
-    let mut save: Option<String> = None;
-    let mut compare: Vec<String> = Vec::new();
-    let mut it = args.iter().peekable();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--full" => full = true,
-            "--group" => group = Some(it.next().ok_or("--group needs a name")?.clone()),
-            "--threads" => threads = Some(it.next().ok_or("--threads needs a list")?.clone()),
-            "--save" => save = Some(it.next().ok_or("--save needs a name")?.clone()),
-            "--compare" => {
-                while let Some(n) = it.peek() {
-                    if n.starts_with('-') {
-                        break;
-                    }
-                    compare.push(it.next().unwrap().clone());
-                }
-                if compare.is_empty() || compare.len() > 2 {
-                    return Err("--compare takes one or two saved runs".into());
-                }
+/// The flags of `cargo xtask bench`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// criterion's default measurement times instead of the quick ones.
+    #[arg(long)]
+    full: bool,
+    /// One group (`queue`, `hashmap/exchange`, ...): the report goes to target/bench-partial.md
+    /// and the committed one is left alone.
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// Thread counts, comma-separated (default 1,2,4).
+    #[arg(long, value_name = "LIST")]
+    threads: Option<String>,
+    /// Keep this run's figures under a name, for --compare.
+    #[arg(long, value_name = "NAME")]
+    save: Option<String>,
+    /// Compare two saved runs (or one with the last run), instead of benchmarking.
+    #[arg(long, value_name = "RUN", num_args = 1..=2)]
+    compare: Vec<String>,
+}
+
+impl BenchArgs {
+    /// The command line that reproduces this run, for the report.
+    fn command_line(&self) -> String {
+        let mut s = String::from("cargo xtask bench");
+        if self.full {
+            s += " --full";
+        }
+        for (flag, v) in [
+            ("--group", &self.group),
+            ("--threads", &self.threads),
+            ("--save", &self.save),
+        ] {
+            if let Some(v) = v {
+                s += &format!(" {flag} {v}");
             }
-            other => {
-                return Err(format!(
-                    "bench: unknown argument {other}\n{}",
-                    crate::help(Some("bench"))
-                ));
+        }
+        s
+    }
+}
+
+/// The benchmark groups' first components, from the `benchmark_group` calls in benches/benches/.
+fn known_groups() -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("benches/benches")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for part in text.split("benchmark_group(").skip(1) {
+            let name = part.trim_start_matches("format!(").trim_start_matches('"');
+            if let Some(first) = name.split(['/', '"']).next()
+                && !first.is_empty()
+                && !out.iter().any(|g| g == first)
+            {
+                out.push(first.to_string());
             }
         }
     }
+    out.sort();
+    out
+}
+
+pub(crate) fn run(args: &BenchArgs) -> Result {
+    let BenchArgs {
+        full,
+        group,
+        threads,
+        save,
+        compare,
+    } = args;
+    let full = *full;
+    if let Some(g) = group {
+        let known = known_groups();
+        let first = g.split('/').next().unwrap_or_default();
+        if !known.iter().any(|k| k == first) {
+            return Err(format!(
+                "bench: no benchmark group {g:?}; the groups are {}",
+                known.join(", ")
+            ));
+        }
+    }
     if !compare.is_empty() {
-        return compare_runs(&compare);
+        return compare_runs(compare);
     }
 
     let criterion_dir = project_root().join("target/criterion");
@@ -99,7 +150,7 @@ pub(crate) fn run(args: &[String]) -> Result {
         return Err("criterion wrote no estimates".into());
     }
     draw_charts(&points)?;
-    let command = format!("cargo xtask bench {}", args.join(" "));
+    let command = args.command_line();
     let memory = read_memory();
     let queues = match &group {
         Some(g) if !g.contains("queue") => String::new(),

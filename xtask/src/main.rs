@@ -1,9 +1,10 @@
-//! `cargo xtask`: Freeway's repository chores in one binary.
+//! `cargo xtask`: Freeway's repository chores in one binary. `cargo xtask --help` lists the
+//! commands, `cargo xtask COMMAND --help` the flags of each.
 //!
 //! ```text
 //! cargo xtask test                          fmt, clippy, tests, bench smoke, loom, soak (30 s), fuzz corpora, [asan]
 //! cargo xtask loom [CRATE] [--preemptions N]
-//! cargo xtask fuzz [TARGET] [--time S]
+//! cargo xtask fuzz [TARGET] [--time S] [--merge]
 //! cargo xtask asan
 //! cargo xtask soak [--time S]               every structure for S seconds in all (default 120)
 //! cargo xtask bench [--full] [--group NAME] [--threads 1,2,4] [--save NAME] [--compare A [B]]
@@ -12,35 +13,80 @@
 mod bench;
 mod plot;
 
+use clap::{Parser, Subcommand};
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-const USAGE: &str = "usage: cargo xtask <test | loom [CRATE] [--preemptions N] | fuzz [TARGET] [--time S] [--merge] | asan | soak [--time S] | bench [--full] [--group NAME] [--threads LIST] [--save NAME] [--compare A [B]]> (each with --help)";
-
 type Result<T = ()> = std::result::Result<T, String>;
 
+/// Freeway's repository chores.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// The whole CI run: fmt, clippy, tests (all features), benches in test mode, loom models,
+    /// a 30 s soak, fuzz-corpus replay, and AddressSanitizer when CI is set.
+    Test,
+    /// Every crate's loom models (or one crate's), each model in its own process.
+    Loom {
+        /// A crate's directory under crates/ or its package name (default: every crate with
+        /// tests/loom.rs).
+        #[arg(value_name = "CRATE")]
+        krate: Option<String>,
+        /// LOOM_MAX_PREEMPTIONS for the models.
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        preemptions: u32,
+    },
+    /// Fuzzes a target (or every target) into a scratch corpus under target/fuzz-corpus/,
+    /// seeded read-only from fuzz/corpus/ (nightly and cargo-fuzz).
+    Fuzz {
+        /// A file name under fuzz/fuzz_targets/, without `.rs` (default: every target).
+        target: Option<String>,
+        /// Seconds per target.
+        #[arg(long, value_name = "S", default_value_t = 60)]
+        time: u32,
+        /// Instead of fuzzing, fold the scratch inputs that add coverage into fuzz/corpus/.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// The stress tests under AddressSanitizer (nightly; recycling off).
+    Asan,
+    /// Every structure under 8 threads of mixed operations and a stalled reader, with
+    /// pass/fail rules.
+    Soak {
+        /// Seconds in all.
+        #[arg(long, value_name = "S", default_value_t = 120.0)]
+        time: f64,
+    },
+    /// The benchmarks and their report (docs/benchmarks.md and the README's table).
+    Bench(bench::BenchArgs),
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = env::args().skip(1).collect();
+    let cli = Cli::parse();
     let root = project_root();
     if let Err(e) = env::set_current_dir(&root) {
         eprintln!("xtask: cannot enter {}: {e}", root.display());
         return ExitCode::FAILURE;
     }
-    // `--help` anywhere: the help of the subcommand named (or of all of them).
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{}", help(args.first().map(String::as_str)));
-        return ExitCode::SUCCESS;
-    }
-    let result = match args.first().map(String::as_str) {
-        Some("test") => test(),
-        Some("loom") => loom(&args[1..]),
-        Some("fuzz") => fuzz(&args[1..]),
-        Some("asan") => asan(),
-        Some("bench") => bench::run(&args[1..]),
-        Some("soak") => soak(&args[1..]),
-        _ => Err(USAGE.to_string()),
+    let result = match cli.command {
+        Cmd::Test => test(),
+        Cmd::Loom { krate, preemptions } => loom_all(krate.as_deref(), preemptions),
+        Cmd::Fuzz {
+            target,
+            time,
+            merge,
+        } => fuzz(target.as_deref(), time, merge),
+        Cmd::Asan => asan(),
+        Cmd::Bench(args) => bench::run(&args),
+        Cmd::Soak { time } => soak(time),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,29 +148,56 @@ fn has_nightly() -> bool {
     succeeds(Command::new("cargo").args(["+nightly", "--version"]))
 }
 
-/// The crates (directory names under `crates/`) that have a given test file.
+/// The workspace's crates under `crates/` that have a given file, as (directory name, package
+/// name), from `cargo metadata`.
 fn crates_with(file: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("crates") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let path = entry.path();
-        if path.join(file).is_file()
-            && let Some(name) = package_name(&path.join("Cargo.toml"))
-        {
-            out.push((entry.file_name().to_string_lossy().into_owned(), name));
-        }
-    }
+    let mut out: Vec<(String, String)> = workspace_packages()
+        .into_iter()
+        .filter(|(dir, _)| dir.parent().is_some_and(|p| p.ends_with("crates")))
+        .filter(|(dir, _)| dir.join(file).is_file())
+        .filter_map(|(dir, name)| Some((dir.file_name()?.to_string_lossy().into_owned(), name)))
+        .collect();
     out.sort();
     out
 }
 
-fn package_name(manifest: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(manifest).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("name = \""))
-        .map(|l| l.trim_end_matches('"').to_string())
+/// Every workspace member as (manifest directory, package name), from `cargo metadata`.
+fn workspace_packages() -> Vec<(PathBuf, String)> {
+    let out = cargo()
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .output();
+    let Ok(out) = out.map_err(|e| eprintln!("xtask: cannot run cargo metadata: {e}")) else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        eprintln!(
+            "xtask: cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return Vec::new();
+    }
+    let Ok(meta) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        eprintln!("xtask: cargo metadata printed something that is not JSON");
+        return Vec::new();
+    };
+    meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let manifest = Path::new(p["manifest_path"].as_str()?);
+            Some((
+                manifest.parent()?.to_path_buf(),
+                p["name"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
 }
 
 struct Stages {
@@ -189,7 +262,7 @@ fn test() -> Result {
             run(cargo().args(["test", "-p", "freeway-benches", "--benches"]))
         })?;
         st.stage("loom", || loom_all(None, 2))?;
-        st.stage("soak", || soak(&["--time".to_string(), "30".to_string()]))?;
+        st.stage("soak", || soak(30.0))?;
         st.stage("fuzz-corpus", || {
             let crates = crates_with("tests/fuzz_corpus.rs");
             let mut cmd = cargo();
@@ -215,75 +288,6 @@ fn test() -> Result {
     })();
     st.summary();
     r
-}
-
-/// The help of `sub`, or of every subcommand.
-fn help(sub: Option<&str>) -> String {
-    let all = [
-        (
-            "test",
-            "cargo xtask test\n    The whole CI run: fmt, clippy, tests (all features), benches in test mode, loom \
-             models, a 30 s soak, fuzz-corpus replay, and AddressSanitizer when CI is set.",
-        ),
-        (
-            "loom",
-            "cargo xtask loom [CRATE] [--preemptions N]\n    Every crate's loom models (or CRATE's), each in its own \
-             process, at N preemptions (default 2).",
-        ),
-        (
-            "fuzz",
-            "cargo xtask fuzz [TARGET] [--time S] [--merge]\n    Fuzzes TARGET (or every target) for S seconds (default \
-             60) into a scratch corpus under target/fuzz-corpus/, seeded read-only from fuzz/corpus/. \
-             --merge folds the scratch inputs that add coverage into fuzz/corpus/ instead.",
-        ),
-        (
-            "asan",
-            "cargo xtask asan\n    The stress tests under AddressSanitizer (nightly; recycling off).",
-        ),
-        (
-            "soak",
-            "cargo xtask soak [--time S]\n    Every structure under 8 threads and a stalled reader, with \
-             pass/fail rules, S seconds in all (default 120).",
-        ),
-        (
-            "bench",
-            "cargo xtask bench [--full] [--group NAME] [--threads LIST] [--save NAME] [--compare A [B]]\n    The \
-             benchmarks and their report (docs/benchmarks.md, the README's table). --full: criterion's \
-             default measurement; --group NAME: one group, reported in target/bench-partial.md (the \
-             committed report is left alone); --threads 1,2,4: thread counts; --save NAME / --compare A B: \
-             keep a run and compare runs.",
-        ),
-    ];
-    match sub.and_then(|s| all.iter().find(|(n, _)| *n == s)) {
-        Some((_, h)) => h.to_string(),
-        None => {
-            let mut out = String::from("cargo xtask <command> [--help]\n\n");
-            for (_, h) in &all {
-                out.push_str(h);
-                out.push_str("\n\n");
-            }
-            out
-        }
-    }
-}
-
-fn loom(args: &[String]) -> Result {
-    let mut krate = None;
-    let mut preemptions = 2;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--preemptions" => {
-                preemptions = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--preemptions needs a number")?;
-            }
-            other if !other.starts_with('-') => krate = Some(other.to_string()),
-            other => return Err(format!("loom: unknown flag {other}\n{USAGE}")),
-        }
-    }
-    loom_all(krate.as_deref(), preemptions)
 }
 
 fn loom_all(only: Option<&str>, preemptions: u32) -> Result {
@@ -407,29 +411,7 @@ fn fuzz_targets() -> Vec<String> {
     v
 }
 
-fn fuzz(args: &[String]) -> Result {
-    let mut target = None;
-    let mut time = 60u32;
-    let mut merge = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--time" => {
-                time = it
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--time needs seconds")?;
-            }
-            "--merge" => merge = true,
-            other if !other.starts_with('-') => target = Some(other.to_string()),
-            other => {
-                return Err(format!(
-                    "fuzz: unknown flag {other}\n{}",
-                    help(Some("fuzz"))
-                ));
-            }
-        }
-    }
+fn fuzz(target: Option<&str>, time: u32, merge: bool) -> Result {
     if !has_nightly() {
         return Err("cargo-fuzz needs a nightly toolchain (`rustup toolchain install nightly`); none is installed".into());
     }
@@ -438,8 +420,8 @@ fn fuzz(args: &[String]) -> Result {
         run(Command::new("cargo").args(["+nightly", "install", "cargo-fuzz", "--locked"]))?;
     }
     let all = fuzz_targets();
-    let chosen: Vec<_> = match &target {
-        Some(t) if all.contains(t) => vec![t.clone()],
+    let chosen: Vec<_> = match target {
+        Some(t) if all.iter().any(|a| a == t) => vec![t.to_string()],
         Some(t) => return Err(format!("no fuzz target {t} (have: {all:?})")),
         None => all,
     };
@@ -476,17 +458,13 @@ fn fuzz(args: &[String]) -> Result {
 }
 
 /// The soak program (`benches/src/bin/soak.rs`): every structure under 8 threads of mixed
-/// operations and a stalled reader, with pass/fail rules; `--time S` in all (default 120).
-fn soak(args: &[String]) -> Result {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("cargo xtask soak [--time SECONDS]   (default 120)");
-        return Ok(());
+/// operations and a stalled reader, with pass/fail rules; `time` seconds in all.
+fn soak(time: f64) -> Result {
+    if !(time.is_finite() && time > 0.0) {
+        return Err(format!(
+            "soak: --time must be a positive number of seconds, not {time}"
+        ));
     }
-    let time = match args {
-        [] => "120".to_string(),
-        [flag, t] if flag == "--time" && t.parse::<f64>().is_ok() => t.clone(),
-        _ => return Err(format!("soak: expected [--time SECONDS], got {args:?}")),
-    };
     run(cargo().args([
         "run",
         "--release",
@@ -497,7 +475,7 @@ fn soak(args: &[String]) -> Result {
         "soak",
         "--",
         "--time",
-        &time,
+        &time.to_string(),
     ]))
 }
 
