@@ -6,7 +6,7 @@
 //! the plain system allocator. It writes `target/bench-memory.md`, which `cargo xtask bench`
 //! appends to the report.
 
-use freeway_benches::alloc::CountingAlloc;
+use freeway_check::alloc::CountingAlloc;
 use freeway_check::stress::Rng;
 use freeway_epoch::accounting;
 use std::collections::{HashMap, VecDeque};

@@ -31,7 +31,6 @@
 //! assert!(t.as_nanos() > 0);
 //! ```
 
-pub mod alloc;
 pub mod maps;
 
 use freeway_epoch::sync::atomic::{AtomicU64, Ordering};

@@ -136,6 +136,60 @@ pub fn check_map_contents(
     ))
 }
 
+/// Replays a committed fuzz corpus: calls `run` on the bytes of every file in `dir` and panics
+/// with the file's path and the error at the first input that fails. Returns the number of
+/// inputs, and panics if there are fewer than `at_least` (an empty or missing corpus would
+/// otherwise pass without testing anything).
+///
+/// A crate's `tests/fuzz_corpus.rs` calls this with the same function its fuzz target runs, so
+/// that a failing fuzz input replays as a plain stable test.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_check::harness::{queue_ops, replay_corpus};
+///
+/// let dir = std::env::temp_dir().join(format!("freeway-check-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("one"), [0u8, 1, 2]).unwrap();
+/// let n = replay_corpus(&dir, 1, |data| {
+///     assert!(!queue_ops(data).is_empty());
+///     Ok(())
+/// });
+/// assert_eq!(n, 1);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn replay_corpus(
+    dir: impl AsRef<std::path::Path>,
+    at_least: usize,
+    mut run: impl FnMut(&[u8]) -> Result<(), String>,
+) -> usize {
+    let dir = dir.as_ref();
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the corpus {}: {e}", dir.display()));
+    let mut inputs = 0;
+    for entry in entries {
+        let path = entry
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .path();
+        if !path.is_file() {
+            continue;
+        }
+        let data =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        if let Err(e) = run(&data) {
+            panic!("{}: {e}", path.display());
+        }
+        inputs += 1;
+    }
+    assert!(
+        inputs >= at_least,
+        "{} holds {inputs} corpus inputs, expected at least {at_least}",
+        dir.display()
+    );
+    inputs
+}
+
 /// A decoder of fuzz input: reads numbers from the front; past the end every read is zero.
 ///
 /// # Examples

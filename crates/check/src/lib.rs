@@ -8,6 +8,7 @@
 //! - [`harness`]: the sequential differential runner and fuzz-input decoders, shared by the fuzz
 //!   targets and the corpus-replay tests.
 //! - [`strategies`]: proptest strategies for operation sequences.
+//! - [`alloc`]: a counting global allocator, for tests and benches that measure memory.
 //!
 //! `docs/testing.md` says what the checker proves and what it does not.
 //!
@@ -23,11 +24,19 @@
 //! tracker.assert_all_dropped_once();
 //! ```
 
+#![deny(unsafe_code)]
+
+#[cfg(not(loom))]
+pub mod alloc;
 pub mod drops;
 pub mod harness;
 pub mod lin;
 pub mod models;
 pub mod spec;
+// The one module allowed `unsafe`: the counting allocator's forwarding to the system's.
+#[cfg(not(loom))]
+#[allow(unsafe_code)]
+mod raw;
 #[cfg(not(loom))]
 pub mod strategies;
 #[cfg(not(loom))]

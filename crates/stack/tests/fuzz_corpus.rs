@@ -2,7 +2,7 @@
 //! same harness call as `fuzz/fuzz_targets/stack.rs`, on stable.
 #![cfg(not(loom))]
 
-use freeway_check::harness::{run_sequential, stack_ops};
+use freeway_check::harness::{replay_corpus, run_sequential, stack_ops};
 use freeway_check::models::{Lifo, StackOp, StackRet};
 use freeway_stack::Stack;
 
@@ -21,20 +21,9 @@ fn run<const SLOTS: usize>(ops: &[StackOp<u16>]) -> Result<(), String> {
 
 #[test]
 fn corpus_replay_stack() {
-    let mut files = 0;
-    for entry in std::fs::read_dir(CORPUS).expect("fuzz/corpus/stack exists") {
-        let path = entry.unwrap().path();
-        if !path.is_file() {
-            continue;
-        }
-        let data = std::fs::read(&path).unwrap();
-        let ops = stack_ops(&data);
-        for r in [run::<0>(&ops), run::<2>(&ops)] {
-            if let Err(e) = r {
-                panic!("{}: {e}", path.display());
-            }
-        }
-        files += 1;
-    }
-    assert!(files > 0, "empty corpus at {CORPUS}");
+    replay_corpus(CORPUS, 1, |data| {
+        let ops = stack_ops(data);
+        run::<0>(&ops)?;
+        run::<2>(&ops)
+    });
 }
