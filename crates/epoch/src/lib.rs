@@ -23,7 +23,9 @@
 //!   faster than it was freed, without bound). Nothing retired while a guard is held can be
 //!   freed before that guard drops, whatever the pacing;
 //! - [`reclaim`], which drives reclamation forward so a test can assert that everything retired
-//!   was reclaimed.
+//!   was reclaimed; with the `test-util` feature, `reclaim_until`,
+//!   `reclaim_until_quiescent` and `reclaim_until_quiescent_for` drive it until a condition
+//!   holds or a bound passes.
 //!
 //! `docs/reclamation.md` in the repository gives the rules for guards, the stalled-thread caveat
 //! and how to amortise pins.
@@ -489,7 +491,7 @@ pub fn reclaim(rounds: usize) -> accounting::Counts {
 }
 
 /// Drives reclamation (as [`reclaim`]) until no retired object is outstanding or `max_rounds`
-/// have run, and returns the number still outstanding.
+/// have run, and returns the number still outstanding. Needs the `test-util` feature.
 ///
 /// Without the `accounting` feature nothing is counted and this returns `0` after one round.
 ///
@@ -501,6 +503,7 @@ pub fn reclaim(rounds: usize) -> accounting::Counts {
 /// drop(guard);
 /// let _left = freeway_epoch::reclaim_until_quiescent(10_000);
 /// ```
+#[cfg(feature = "test-util")]
 pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
     let mut left = reclaim(1).outstanding();
     let mut rounds = 1;
@@ -513,6 +516,7 @@ pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
 
 /// Drives reclamation (as [`reclaim`]) until no retired object is outstanding or `patience` has
 /// passed, yielding the processor now and then, and returns the number still outstanding.
+/// Needs the `test-util` feature.
 ///
 /// The time-bounded form of [`reclaim_until_quiescent`], for tests that share their process with
 /// others: a neighbouring thread that stays pinned holds the epoch back for as long as it runs,
@@ -527,7 +531,7 @@ pub fn reclaim_until_quiescent(max_rounds: usize) -> u64 {
 /// drop(guard);
 /// let _left = freeway_epoch::reclaim_until_quiescent_for(std::time::Duration::from_secs(5));
 /// ```
-#[cfg(not(loom))]
+#[cfg(all(feature = "test-util", not(loom)))]
 pub fn reclaim_until_quiescent_for(patience: std::time::Duration) -> u64 {
     reclaim(1);
     reclaim_until(patience, || accounting::counts().outstanding() == 0);
@@ -536,6 +540,7 @@ pub fn reclaim_until_quiescent_for(patience: std::time::Duration) -> u64 {
 
 /// Drives reclamation (as [`reclaim`], a round at a time, yielding the processor every 64
 /// rounds) until `done()` holds or `patience` has passed, and returns whether `done()` held.
+/// Needs the `test-util` feature.
 ///
 /// The one time-bounded reclamation loop: [`reclaim_until_quiescent_for`] waits on the global
 /// accounting with it, and tests wait on their own drop counters. A neighbouring thread that
@@ -563,6 +568,7 @@ pub fn reclaim_until_quiescent_for(patience: std::time::Duration) -> u64 {
 /// ```
 // Not `cfg(not(loom))`: freeway-check's drop tracker calls it in every build. It uses std's clock
 // and `yield_now` on purpose: it runs outside loom models, where loom's would panic.
+#[cfg(feature = "test-util")]
 pub fn reclaim_until(patience: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + patience;
     let mut round = 0u32;
