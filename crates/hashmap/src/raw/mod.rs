@@ -5,6 +5,13 @@
 //! keys with the user's `BuildHasher`, checks nothing else, and hands out the `&'g` references this
 //! module returns.
 //!
+//! The files: this one holds the state machine's docs and the operations (lookups, writes,
+//! clearing); `table.rs` one table's arrays and their accessors, `probe.rs` the SWAR tag match,
+//! `resize.rs` the decision to grow and the chunked copy, `chain.rs` what both maps share about
+//! a chain of tables, `counter.rs` the striped counters, `cache.rs` the entry cache, `iter.rs`
+//! iteration, `owned.rs` taking entries out with exclusive access, `pinned.rs` the checked
+//! guard, `zeroed.rs` zeroed table arrays, and `atomic/` the inline map's core.
+//!
 //! # Sources
 //!
 //! The design follows Cliff Click's non-blocking hash table (*A Lock-Free Wait-Free Hash Table*,
@@ -136,22 +143,24 @@ mod cache;
 mod chain;
 mod counter;
 mod iter;
+mod owned;
 mod pinned;
 mod probe;
+mod resize;
+mod table;
 mod zeroed;
 
-use chain::{COPY_CHUNK, ChainTable, MIN_CAPACITY, SHARED_STRIPES, STRIPES};
+use chain::{COPY_CHUNK, MIN_CAPACITY, SHARED_STRIPES};
 use counter::Striped;
 pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
 pub(crate) use iter::RootView;
 pub(crate) use pinned::Pinned;
 use probe::{candidates, first_slot, tag, tag_byte};
-#[cfg(not(loom))]
-use zeroed::ZeroedArray;
-use zeroed::{empty_buckets, empty_tags};
+pub(crate) use table::Entry;
+use table::{Bucket, Slot, Table, decode, table};
 
-use freeway_epoch::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use freeway_epoch::sync::atomic::Ordering;
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
@@ -183,225 +192,6 @@ const TOMB: usize = 1;
 const MOVING: usize = 2;
 /// Tag of a SEALED slot (null pointer).
 const SEALED: usize = 3;
-
-/// A boxed, immutable map entry. Aligned to 8 so that its pointer has 3 free tag bits.
-#[repr(align(8))]
-pub(crate) struct Entry<K, V> {
-    pub(crate) hash: u64,
-    pub(crate) key: K,
-    pub(crate) value: V,
-}
-
-/// A decoded slot.
-enum Slot<'g, K, V> {
-    Empty,
-    Live(&'g Entry<K, V>),
-    Tomb,
-    Frozen(&'g Entry<K, V>),
-    Moved,
-    Sealed,
-}
-
-/// Decodes a slot word loaded under `guard`.
-fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
-    match (s.is_null(), s.tag()) {
-        (true, 0) => Slot::Empty,
-        (true, TOMB) => Slot::Tomb,
-        (true, MOVING) => Slot::Moved,
-        (true, _) => Slot::Sealed,
-        (false, tag) => {
-            // SAFETY: a non-null slot word points to an entry that is reachable from a table
-            // reachable under the guard `s` was loaded with (for `RootView`'s loads through an
-            // unprotected guard: under the caller's pin that `'g` stands for; see `RootView`);
-            // entries are retired only after they are unlinked (replaced, removed, or the old
-            // slot MOVED before the new copy is replaced), so the entry outlives `'g`.
-            let e = unsafe { s.deref() };
-            if tag == MOVING {
-                Slot::Frozen(e)
-            } else {
-                Slot::Live(e)
-            }
-        }
-    }
-}
-
-/// The slot words of one bucket: one 64-byte cache line.
-#[cfg_attr(not(loom), repr(C, align(64)))]
-struct Bucket<K, V> {
-    slots: [Atomic<Entry<K, V>>; BUCKET],
-}
-
-/// A table's arrays: zeroed and aligned by hand (`ZeroedArray`), or built element by element
-/// under loom, whose atomics must be constructed.
-#[cfg(not(loom))]
-type Array<T> = ZeroedArray<T>;
-#[cfg(loom)]
-type Array<T> = Box<[T]>;
-
-/// One open-addressed table: `len` slots, numbered bucket by bucket (slot `i` is
-/// `buckets[i / BUCKET].slots[i % BUCKET]`, and its tag is byte `i % BUCKET` of
-/// `tags[i / BUCKET]`).
-struct Table<K, V> {
-    /// One word of `BUCKET` tag bytes per bucket (see "Tag bytes").
-    /// Invariant: `tags.len() == bmask + 1`.
-    tags: Array<AtomicU64>,
-    /// Invariant: `buckets.len() == bmask + 1`, a power of two.
-    buckets: Array<Bucket<K, V>>,
-    bmask: usize,
-    /// Number of slots: `buckets.len() * BUCKET`.
-    len: usize,
-    /// Chains longer than this ask for a resize.
-    limit: usize,
-    /// The table being copied into, once a resize has started.
-    next: Atomic<Table<K, V>>,
-    /// Start of the next chunk to copy.
-    claim: AtomicUsize,
-    /// Slots whose copy is complete.
-    done: AtomicUsize,
-    /// Slots claimed in this table (LIVE or TOMB now, or moved on), striped like the map's
-    /// length: `grow_decision` tells a table clogged with tombstones from one long chain.
-    claimed: Striped,
-}
-
-impl<K, V> Table<K, V> {
-    /// A table of at least `capacity` slots.
-    fn new(capacity: usize) -> Self {
-        let nb = capacity
-            .max(MIN_CAPACITY)
-            .div_ceil(BUCKET)
-            .checked_next_power_of_two()
-            .expect("freeway_hashmap: capacity overflow");
-        // Both arrays' sizes are checked before either is allocated, so that a table too large
-        // for the address space is a panic (`ZeroedArray::block`) that changes nothing, not an
-        // allocation failure of the first array while the second could never exist.
-        #[cfg(not(loom))]
-        let _ = (
-            ZeroedArray::<AtomicU64>::block(nb),
-            ZeroedArray::<Bucket<K, V>>::block(nb),
-        );
-        Self {
-            tags: empty_tags(nb),
-            buckets: empty_buckets(nb),
-            bmask: nb - 1,
-            len: nb * BUCKET,
-            limit: PROBE_LIMIT,
-            next: Atomic::null(),
-            claim: AtomicUsize::new(0),
-            done: AtomicUsize::new(0),
-            // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
-            claimed: Striped::shared((nb / 64).clamp(1, STRIPES)),
-        }
-    }
-
-    fn capacity(&self) -> usize {
-        self.len
-    }
-
-    /// The home bucket of `hash`.
-    #[inline(always)]
-    fn home_bucket(&self, hash: u64) -> usize {
-        hash as usize & self.bmask
-    }
-
-    /// Bucket `b & bmask`, without a bounds check.
-    #[inline(always)]
-    fn bucket_at(&self, b: usize) -> &Bucket<K, V> {
-        // SAFETY: `b & bmask < bmask + 1 == buckets.len()` (the invariant of `buckets`).
-        unsafe { self.buckets.get_unchecked(b & self.bmask) }
-    }
-
-    /// Starts loading bucket `b & bmask`'s slot line while its tag word is read: a hit needs
-    /// both, and the slot to load is known only from the tag word, so without the hint the two
-    /// misses would come one after the other.
-    #[inline(always)]
-    fn prefetch(&self, b: usize) {
-        #[cfg(all(target_arch = "x86_64", not(loom)))]
-        // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch is
-        // a hint that never faults and changes no memory (the address is a bucket of ours).
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(self.bucket_at(b)).cast());
-        }
-        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-        let _ = b;
-    }
-
-    /// The tag word of bucket `b & bmask`, without a bounds check.
-    #[inline(always)]
-    fn tags_at(&self, b: usize) -> &AtomicU64 {
-        // SAFETY: `b & bmask < bmask + 1 == tags.len()` (the invariant of `tags`).
-        unsafe { self.tags.get_unchecked(b & self.bmask) }
-    }
-
-    /// Slot `i` (modulo `len`).
-    #[inline(always)]
-    fn slot(&self, i: usize) -> &Atomic<Entry<K, V>> {
-        &self.bucket_at(i / BUCKET).slots[i % BUCKET]
-    }
-
-    /// Slot `i`'s tag byte.
-    #[inline(always)]
-    fn tag_of(&self, i: usize) -> u8 {
-        // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`: a thread that
-        // reads a tag reads the slot word in the state that was tagged, or later.
-        tag_byte(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
-    }
-
-    /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE) and counts
-    /// the claim. Only the claimer calls it, once.
-    #[inline(always)]
-    fn mark(&self, i: usize, hash: u64) {
-        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`: a thread
-        // that reads the tag reads the claim (or a later state) when it loads the slot. The byte
-        // is UNTAGGED or already `tag(hash)` (a helper's `publish`), so the OR leaves exactly
-        // the tag, and no other byte changes.
-        self.tags_at(i / BUCKET).fetch_or(
-            u64::from(tag(hash)) << (8 * (i % BUCKET)),
-            Ordering::Release,
-        );
-        self.claimed.add(1);
-    }
-
-    /// Makes sure slot `i`'s tag byte is `byte`, the tag of the state its word was seen in
-    /// (`tag(hash)` of a claimed slot, `SEALED_TAG` of a sealed one): a thread that acts on a
-    /// claim or a seal whose tag is not yet written writes it first (see "Tag bytes").
-    #[inline]
-    fn publish(&self, i: usize, byte: u8) {
-        let cur = self.tag_of(i);
-        debug_assert!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
-        if cur == UNTAGGED {
-            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`. A
-            // tag byte changes once, from UNTAGGED to the one value its slot's word dictates,
-            // so racing writers OR the same bits.
-            self.tags_at(i / BUCKET)
-                .fetch_or(u64::from(byte) << (8 * (i % BUCKET)), Ordering::Release);
-        }
-    }
-}
-
-impl<K, V> ChainTable for Table<K, V> {
-    fn with_capacity(capacity: usize) -> Self {
-        Self::new(capacity)
-    }
-    fn slots(&self) -> usize {
-        self.len
-    }
-    fn next_link(&self) -> &Atomic<Self> {
-        &self.next
-    }
-    fn done(&self) -> &AtomicUsize {
-        &self.done
-    }
-    fn claimed(&self) -> usize {
-        self.claimed.sum()
-    }
-}
-
-/// Dereferences a table pointer loaded under `guard` (see `chain::deref`).
-#[inline(always)]
-fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
-    chain::deref(t)
-}
 
 /// Where a key stands, for a writer.
 enum Pos<'g, K, V> {
@@ -606,208 +396,6 @@ impl<K, V> RawMap<K, V> {
         }
     }
 
-    /// Spins until `table.slot(idx)` no longer holds `s` (a FROZEN word being moved).
-    fn wait_moved(t: &Table<K, V>, idx: usize, s: Shared<'_, Entry<K, V>>, guard: &Guard) {
-        // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
-        // is in the next table.
-        freeway_epoch::sync::wait_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
-    }
-
-    /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity (see
-    /// `chain::grow_decision`).
-    fn grow_decision(&self, t: &Table<K, V>, chain: &Chain) -> Option<usize> {
-        chain::grow_decision(t, chain.dist, t.limit, self.len(), MIN_CAPACITY)
-    }
-
-    /// Returns `t`'s next table, creating it with `cap` slots if there is none.
-    fn start_resize<'g>(
-        &self,
-        t: &'g Table<K, V>,
-        cap: usize,
-        guard: &'g Guard,
-    ) -> Shared<'g, Table<K, V>> {
-        chain::start_resize(t, cap, guard)
-    }
-
-    /// Makes the root table ready for `additional` more claims beyond the entries live now (see
-    /// `chain::reserve`).
-    pub(crate) fn reserve(&self, additional: usize, pinned: &Pinned) {
-        let guard = pinned.guard();
-        chain::reserve(
-            &self.root,
-            || self.len(),
-            additional,
-            guard,
-            |ts| {
-                // Relaxed: as in `help_copy`, the counter only partitions the work.
-                while table(ts).claim.load(Ordering::Relaxed) < table(ts).capacity() {
-                    self.help_copy(ts, guard);
-                }
-            },
-        );
-    }
-
-    /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
-    fn help_copy<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
-        let t = table(ts);
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        let next = t.next.load(Ordering::Acquire, guard);
-        if next.is_null() {
-            return;
-        }
-        let cap = t.capacity();
-        // Relaxed: the claim only partitions the work; slot contents are ordered by the slot
-        // CASes themselves.
-        let start = t.claim.fetch_add(COPY_CHUNK, Ordering::Relaxed);
-        if start >= cap {
-            return;
-        }
-        let end = (start + COPY_CHUNK).min(cap);
-        for i in start..end {
-            self.copy_slot(t, i, table(next), guard);
-        }
-        chain::finish_part(&self.root, ts, end - start, guard);
-    }
-
-    /// Moves slot `i` of `t` into `next`.
-    fn copy_slot<'g>(&self, t: &'g Table<K, V>, i: usize, next: &'g Table<K, V>, guard: &'g Guard) {
-        loop {
-            // Acquire: pairs with the CASes that published the slot's entry.
-            let s = t.slot(i).load(Ordering::Acquire, guard);
-            match decode(s) {
-                Slot::Empty => {
-                    // AcqRel: Release orders the seal after our load of `next`; Acquire reads a
-                    // claimer's entry on failure.
-                    if t.slot(i)
-                        .compare_exchange(
-                            s,
-                            Shared::null().with_tag(SEALED),
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                            guard,
-                        )
-                        .is_ok()
-                    {
-                        t.publish(i, SEALED_TAG);
-                        return;
-                    }
-                }
-                Slot::Sealed => {
-                    // A writer's seal, maybe not tagged yet: the copy of a chunk leaves every
-                    // slot of it tagged.
-                    t.publish(i, SEALED_TAG);
-                    return;
-                }
-                // Tagged before they left LIVE.
-                Slot::Tomb | Slot::Moved => return,
-                Slot::Live(e) => {
-                    // Tag a claim before acting on it (see "Tag bytes"): its entry's state
-                    // changes from here on.
-                    t.publish(i, tag(e.hash));
-                    // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
-                    // now on); Acquire on failure reads the replacement entry.
-                    if t.slot(i)
-                        .compare_exchange(
-                            s,
-                            s.with_tag(MOVING),
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                            guard,
-                        )
-                        .is_ok()
-                    {
-                        self.insert_copy(next, s, e.hash, guard);
-                        // Release: pairs with the Acquire loads in `wait_moved`, `get` and
-                        // `locate`: whoever sees MOVED sees the entry in the next table.
-                        t.slot(i)
-                            .store(Shared::null().with_tag(MOVING), Ordering::Release);
-                        return;
-                    }
-                }
-                Slot::Frozen(_) => {
-                    // Only the owner of a chunk freezes its slots, and chunks are claimed once.
-                    debug_assert!(false, "a slot frozen twice");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Inserts the (frozen elsewhere) entry `p` into `t` or a later table, by pointer: its key
-    /// is absent from those tables until its old slot is MOVED, so no key comparison is needed.
-    fn insert_copy<'g>(
-        &self,
-        t: &'g Table<K, V>,
-        p: Shared<'g, Entry<K, V>>,
-        hash: u64,
-        guard: &'g Guard,
-    ) {
-        let mut t = t;
-        loop {
-            let (end, chain) = Self::walk(t, hash, Untagged::Look, guard, |_| false);
-            let end = match end {
-                Err(end) => end,
-                Ok(_) => unreachable!("the matcher never matches"),
-            };
-            let next = match end {
-                End::Empty(i) => {
-                    // Acquire: pairs with the AcqRel CAS in `start_resize`.
-                    let mut next = t.next.load(Ordering::Acquire, guard);
-                    if next.is_null() && !chain.saw_moved {
-                        match self.grow_decision(t, &chain) {
-                            None => {
-                                // AcqRel: Release publishes the entry (already initialised) in
-                                // its new table; Acquire reads a competing claim on failure.
-                                if t.slot(i)
-                                    .compare_exchange(
-                                        Shared::null(),
-                                        p.with_tag(0),
-                                        Ordering::AcqRel,
-                                        Ordering::Acquire,
-                                        guard,
-                                    )
-                                    .is_ok()
-                                {
-                                    t.mark(i, hash);
-                                    return;
-                                }
-                                continue;
-                            }
-                            Some(cap) => next = self.start_resize(t, cap, guard),
-                        }
-                    }
-                    if !Self::seal(t, i, guard) {
-                        continue;
-                    }
-                    next
-                }
-                End::Sealed => t.next.load(Ordering::Acquire, guard),
-                End::Full => self.start_resize(t, t.capacity() * 2, guard),
-            };
-            t = table(next);
-        }
-    }
-
-    /// Seals the EMPTY slot `i` and tags it SEALED; false if it is no longer EMPTY.
-    fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
-        // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
-        // competing claim on failure.
-        let sealed = t
-            .slot(i)
-            .compare_exchange(
-                Shared::null(),
-                Shared::null().with_tag(SEALED),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-                guard,
-            )
-            .is_ok();
-        if sealed {
-            t.publish(i, SEALED_TAG);
-        }
-        sealed
-    }
-
     /// Walks the chain of `hash` in `t`, bucket by bucket from its home bucket. `Ok((idx,
     /// word))` when `matches` holds for a LIVE entry; a FROZEN match is waited out. `Err(end)`
     /// otherwise. The `Chain` says how far it went.
@@ -971,75 +559,6 @@ impl<K, V> RawMap<K, V> {
                 }
             }
             t = table(next);
-        }
-    }
-
-    /// Takes every LIVE entry out of every table of the chain, leaving their slots TOMB (as a
-    /// removal would), and hands each to `f`. Runs with exclusive access (`drain_owned`,
-    /// `destroy`).
-    ///
-    /// A resize that writers left unfinished is no obstacle: with no thread inside the map, no
-    /// slot is FROZEN (a mover runs no user code and finishes its slot before it returns), so
-    /// every entry is LIVE in exactly one table of the chain, the one it was copied to last.
-    fn take_live(&mut self, mut f: impl FnMut(Box<Entry<K, V>>)) {
-        // SAFETY: `&mut self`: no other thread can reach the map, and nothing is retired
-        // through this guard.
-        let guard = unsafe { freeway_epoch::unprotected() };
-        // Relaxed (here and below): exclusive access; whatever other threads did is ordered
-        // before us by whatever handed us the map (a join, a channel, a move).
-        let mut t = self.root.load(Ordering::Relaxed, guard);
-        while !t.is_null() {
-            let tb = table(t);
-            for slot in tb.buckets.iter().flat_map(|b| b.slots.iter()) {
-                let s = slot.load(Ordering::Relaxed, guard);
-                // Only LIVE entries are owned by a table: MOVED, SEALED and TOMB hold none.
-                debug_assert!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
-                if !s.is_null() && s.tag() == 0 {
-                    slot.store(Shared::null().with_tag(TOMB), Ordering::Relaxed);
-                    // SAFETY: a LIVE entry is owned by its slot alone (see above), which no
-                    // longer holds it; it is taken once.
-                    f(unsafe { s.into_owned() }.into_box());
-                }
-            }
-            t = tb.next.load(Ordering::Relaxed, guard);
-        }
-    }
-
-    /// Moves every entry out, in no particular order, and leaves the map empty (its tables
-    /// stay, to be freed by `destroy`). Runs with exclusive access (the map's `into_iter`).
-    pub(crate) fn drain_owned(&mut self) -> Vec<(K, V)> {
-        let mut out = Vec::with_capacity(self.len());
-        self.take_live(|e| {
-            let Entry { key, value, .. } = *e;
-            out.push((key, value));
-        });
-        self.count = Striped::new(SHARED_STRIPES);
-        out
-    }
-
-    /// Frees every table and entry. Runs with exclusive access (the map's `Drop`).
-    ///
-    /// A panic in an entry's drop is resumed after every other entry is dropped.
-    pub(crate) fn destroy(&mut self) {
-        let mut payload = None;
-        self.take_live(|e| {
-            if let Err(p) = catch_unwind(AssertUnwindSafe(move || drop(e))) {
-                payload.get_or_insert(p);
-            }
-        });
-        // SAFETY: `&mut self`: no other thread can reach the map.
-        let guard = unsafe { freeway_epoch::unprotected() };
-        let mut t = self.root.swap(Shared::null(), Ordering::Relaxed, guard);
-        while !t.is_null() {
-            // SAFETY: the chain from the root is owned by the map alone now, and its slots hold
-            // no entry any more (`take_live`); each table is taken once.
-            let owned = unsafe { t.into_owned() };
-            t = owned.next.load(Ordering::Relaxed, guard);
-        }
-        if let Some(p) = payload
-            && !std::thread::panicking()
-        {
-            resume_unwind(p);
         }
     }
 }
@@ -1307,6 +826,7 @@ impl<K, V> RawMap<K, V> {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use super::zeroed::{empty_buckets, empty_tags};
     use super::*;
 
     /// `empty_buckets` and `empty_tags` rely on all-zero bytes being EMPTY slots and UNTAGGED

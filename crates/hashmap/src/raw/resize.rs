@@ -1,0 +1,219 @@
+//! Resizing: the decision to grow, creating the next table, and copying a table's slots into it
+//! chunk by chunk (see "Resize" in the parent module's docs).
+
+use super::*;
+
+impl<K, V> RawMap<K, V> {
+    /// Spins until `table.slot(idx)` no longer holds `s` (a FROZEN word being moved).
+    pub(super) fn wait_moved(
+        t: &Table<K, V>,
+        idx: usize,
+        s: Shared<'_, Entry<K, V>>,
+        guard: &Guard,
+    ) {
+        // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
+        // is in the next table.
+        freeway_epoch::sync::wait_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
+    }
+
+    /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity (see
+    /// `chain::grow_decision`).
+    pub(super) fn grow_decision(&self, t: &Table<K, V>, chain: &Chain) -> Option<usize> {
+        chain::grow_decision(t, chain.dist, t.limit, self.len(), MIN_CAPACITY)
+    }
+
+    /// Returns `t`'s next table, creating it with `cap` slots if there is none.
+    pub(super) fn start_resize<'g>(
+        &self,
+        t: &'g Table<K, V>,
+        cap: usize,
+        guard: &'g Guard,
+    ) -> Shared<'g, Table<K, V>> {
+        chain::start_resize(t, cap, guard)
+    }
+
+    /// Makes the root table ready for `additional` more claims beyond the entries live now (see
+    /// `chain::reserve`).
+    pub(crate) fn reserve(&self, additional: usize, pinned: &Pinned) {
+        let guard = pinned.guard();
+        chain::reserve(
+            &self.root,
+            || self.len(),
+            additional,
+            guard,
+            |ts| {
+                // Relaxed: as in `help_copy`, the counter only partitions the work.
+                while table(ts).claim.load(Ordering::Relaxed) < table(ts).capacity() {
+                    self.help_copy(ts, guard);
+                }
+            },
+        );
+    }
+
+    /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
+    pub(super) fn help_copy<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
+        let t = table(ts);
+        // Acquire: pairs with the AcqRel CAS in `start_resize`.
+        let next = t.next.load(Ordering::Acquire, guard);
+        if next.is_null() {
+            return;
+        }
+        let cap = t.capacity();
+        // Relaxed: the claim only partitions the work; slot contents are ordered by the slot
+        // CASes themselves.
+        let start = t.claim.fetch_add(COPY_CHUNK, Ordering::Relaxed);
+        if start >= cap {
+            return;
+        }
+        let end = (start + COPY_CHUNK).min(cap);
+        for i in start..end {
+            self.copy_slot(t, i, table(next), guard);
+        }
+        chain::finish_part(&self.root, ts, end - start, guard);
+    }
+
+    /// Moves slot `i` of `t` into `next`.
+    pub(super) fn copy_slot<'g>(
+        &self,
+        t: &'g Table<K, V>,
+        i: usize,
+        next: &'g Table<K, V>,
+        guard: &'g Guard,
+    ) {
+        loop {
+            // Acquire: pairs with the CASes that published the slot's entry.
+            let s = t.slot(i).load(Ordering::Acquire, guard);
+            match decode(s) {
+                Slot::Empty => {
+                    // AcqRel: Release orders the seal after our load of `next`; Acquire reads a
+                    // claimer's entry on failure.
+                    if t.slot(i)
+                        .compare_exchange(
+                            s,
+                            Shared::null().with_tag(SEALED),
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            guard,
+                        )
+                        .is_ok()
+                    {
+                        t.publish(i, SEALED_TAG);
+                        return;
+                    }
+                }
+                Slot::Sealed => {
+                    // A writer's seal, maybe not tagged yet: the copy of a chunk leaves every
+                    // slot of it tagged.
+                    t.publish(i, SEALED_TAG);
+                    return;
+                }
+                // Tagged before they left LIVE.
+                Slot::Tomb | Slot::Moved => return,
+                Slot::Live(e) => {
+                    // Tag a claim before acting on it (see "Tag bytes"): its entry's state
+                    // changes from here on.
+                    t.publish(i, tag(e.hash));
+                    // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
+                    // now on); Acquire on failure reads the replacement entry.
+                    if t.slot(i)
+                        .compare_exchange(
+                            s,
+                            s.with_tag(MOVING),
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                            guard,
+                        )
+                        .is_ok()
+                    {
+                        self.insert_copy(next, s, e.hash, guard);
+                        // Release: pairs with the Acquire loads in `wait_moved`, `get` and
+                        // `locate`: whoever sees MOVED sees the entry in the next table.
+                        t.slot(i)
+                            .store(Shared::null().with_tag(MOVING), Ordering::Release);
+                        return;
+                    }
+                }
+                Slot::Frozen(_) => {
+                    // Only the owner of a chunk freezes its slots, and chunks are claimed once.
+                    debug_assert!(false, "a slot frozen twice");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Inserts the (frozen elsewhere) entry `p` into `t` or a later table, by pointer: its key
+    /// is absent from those tables until its old slot is MOVED, so no key comparison is needed.
+    pub(super) fn insert_copy<'g>(
+        &self,
+        t: &'g Table<K, V>,
+        p: Shared<'g, Entry<K, V>>,
+        hash: u64,
+        guard: &'g Guard,
+    ) {
+        let mut t = t;
+        loop {
+            let (end, chain) = Self::walk(t, hash, Untagged::Look, guard, |_| false);
+            let end = match end {
+                Err(end) => end,
+                Ok(_) => unreachable!("the matcher never matches"),
+            };
+            let next = match end {
+                End::Empty(i) => {
+                    // Acquire: pairs with the AcqRel CAS in `start_resize`.
+                    let mut next = t.next.load(Ordering::Acquire, guard);
+                    if next.is_null() && !chain.saw_moved {
+                        match self.grow_decision(t, &chain) {
+                            None => {
+                                // AcqRel: Release publishes the entry (already initialised) in
+                                // its new table; Acquire reads a competing claim on failure.
+                                if t.slot(i)
+                                    .compare_exchange(
+                                        Shared::null(),
+                                        p.with_tag(0),
+                                        Ordering::AcqRel,
+                                        Ordering::Acquire,
+                                        guard,
+                                    )
+                                    .is_ok()
+                                {
+                                    t.mark(i, hash);
+                                    return;
+                                }
+                                continue;
+                            }
+                            Some(cap) => next = self.start_resize(t, cap, guard),
+                        }
+                    }
+                    if !Self::seal(t, i, guard) {
+                        continue;
+                    }
+                    next
+                }
+                End::Sealed => t.next.load(Ordering::Acquire, guard),
+                End::Full => self.start_resize(t, t.capacity() * 2, guard),
+            };
+            t = table(next);
+        }
+    }
+
+    /// Seals the EMPTY slot `i` and tags it SEALED; false if it is no longer EMPTY.
+    pub(super) fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
+        // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
+        // competing claim on failure.
+        let sealed = t
+            .slot(i)
+            .compare_exchange(
+                Shared::null(),
+                Shared::null().with_tag(SEALED),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+                guard,
+            )
+            .is_ok();
+        if sealed {
+            t.publish(i, SEALED_TAG);
+        }
+        sealed
+    }
+}

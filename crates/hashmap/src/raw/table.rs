@@ -1,0 +1,231 @@
+//! One table of the map: the boxed entry, the slot and tag-word arrays and their accessors (see
+//! "Slot states" and "Tag bytes" in the parent module's docs).
+
+use super::chain::{self, ChainTable, MIN_CAPACITY, STRIPES};
+use super::counter::Striped;
+use super::probe::{tag, tag_byte};
+#[cfg(not(loom))]
+use super::zeroed::ZeroedArray;
+use super::zeroed::{empty_buckets, empty_tags};
+use super::{BUCKET, MOVING, PROBE_LIMIT, TOMB, UNTAGGED};
+use freeway_epoch::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use freeway_epoch::{Atomic, Shared};
+
+/// A boxed, immutable map entry. Aligned to 8 so that its pointer has 3 free tag bits.
+#[repr(align(8))]
+pub(crate) struct Entry<K, V> {
+    pub(crate) hash: u64,
+    pub(crate) key: K,
+    pub(crate) value: V,
+}
+
+/// A decoded slot.
+pub(super) enum Slot<'g, K, V> {
+    Empty,
+    Live(&'g Entry<K, V>),
+    Tomb,
+    Frozen(&'g Entry<K, V>),
+    Moved,
+    Sealed,
+}
+
+/// Decodes a slot word loaded under `guard`.
+pub(super) fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
+    match (s.is_null(), s.tag()) {
+        (true, 0) => Slot::Empty,
+        (true, TOMB) => Slot::Tomb,
+        (true, MOVING) => Slot::Moved,
+        (true, _) => Slot::Sealed,
+        (false, tag) => {
+            // SAFETY: a non-null slot word points to an entry that is reachable from a table
+            // reachable under the guard `s` was loaded with (for `RootView`'s loads through an
+            // unprotected guard: under the caller's pin that `'g` stands for; see `RootView`);
+            // entries are retired only after they are unlinked (replaced, removed, or the old
+            // slot MOVED before the new copy is replaced), so the entry outlives `'g`.
+            let e = unsafe { s.deref() };
+            if tag == MOVING {
+                Slot::Frozen(e)
+            } else {
+                Slot::Live(e)
+            }
+        }
+    }
+}
+
+/// The slot words of one bucket: one 64-byte cache line.
+#[cfg_attr(not(loom), repr(C, align(64)))]
+pub(super) struct Bucket<K, V> {
+    pub(super) slots: [Atomic<Entry<K, V>>; BUCKET],
+}
+
+/// A table's arrays: zeroed and aligned by hand (`ZeroedArray`), or built element by element
+/// under loom, whose atomics must be constructed.
+#[cfg(not(loom))]
+pub(super) type Array<T> = ZeroedArray<T>;
+#[cfg(loom)]
+pub(super) type Array<T> = Box<[T]>;
+
+/// One open-addressed table: `len` slots, numbered bucket by bucket (slot `i` is
+/// `buckets[i / BUCKET].slots[i % BUCKET]`, and its tag is byte `i % BUCKET` of
+/// `tags[i / BUCKET]`).
+pub(super) struct Table<K, V> {
+    /// One word of `BUCKET` tag bytes per bucket (see "Tag bytes").
+    /// Invariant: `tags.len() == bmask + 1`.
+    pub(super) tags: Array<AtomicU64>,
+    /// Invariant: `buckets.len() == bmask + 1`, a power of two.
+    pub(super) buckets: Array<Bucket<K, V>>,
+    pub(super) bmask: usize,
+    /// Number of slots: `buckets.len() * BUCKET`.
+    pub(super) len: usize,
+    /// Chains longer than this ask for a resize.
+    pub(super) limit: usize,
+    /// The table being copied into, once a resize has started.
+    pub(super) next: Atomic<Table<K, V>>,
+    /// Start of the next chunk to copy.
+    pub(super) claim: AtomicUsize,
+    /// Slots whose copy is complete.
+    pub(super) done: AtomicUsize,
+    /// Slots claimed in this table (LIVE or TOMB now, or moved on), striped like the map's
+    /// length: `grow_decision` tells a table clogged with tombstones from one long chain.
+    pub(super) claimed: Striped,
+}
+
+impl<K, V> Table<K, V> {
+    /// A table of at least `capacity` slots.
+    pub(super) fn new(capacity: usize) -> Self {
+        let nb = capacity
+            .max(MIN_CAPACITY)
+            .div_ceil(BUCKET)
+            .checked_next_power_of_two()
+            .expect("freeway_hashmap: capacity overflow");
+        // Both arrays' sizes are checked before either is allocated, so that a table too large
+        // for the address space is a panic (`ZeroedArray::block`) that changes nothing, not an
+        // allocation failure of the first array while the second could never exist.
+        #[cfg(not(loom))]
+        let _ = (
+            ZeroedArray::<AtomicU64>::block(nb),
+            ZeroedArray::<Bucket<K, V>>::block(nb),
+        );
+        Self {
+            tags: empty_tags(nb),
+            buckets: empty_buckets(nb),
+            bmask: nb - 1,
+            len: nb * BUCKET,
+            limit: PROBE_LIMIT,
+            next: Atomic::null(),
+            claim: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
+            claimed: Striped::shared((nb / 64).clamp(1, STRIPES)),
+        }
+    }
+
+    pub(super) fn capacity(&self) -> usize {
+        self.len
+    }
+
+    /// The home bucket of `hash`.
+    #[inline(always)]
+    pub(super) fn home_bucket(&self, hash: u64) -> usize {
+        hash as usize & self.bmask
+    }
+
+    /// Bucket `b & bmask`, without a bounds check.
+    #[inline(always)]
+    pub(super) fn bucket_at(&self, b: usize) -> &Bucket<K, V> {
+        // SAFETY: `b & bmask < bmask + 1 == buckets.len()` (the invariant of `buckets`).
+        unsafe { self.buckets.get_unchecked(b & self.bmask) }
+    }
+
+    /// Starts loading bucket `b & bmask`'s slot line while its tag word is read: a hit needs
+    /// both, and the slot to load is known only from the tag word, so without the hint the two
+    /// misses would come one after the other.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, b: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        // SAFETY: `_mm_prefetch` needs SSE, which the x86_64 baseline includes; a prefetch is
+        // a hint that never faults and changes no memory (the address is a bucket of ours).
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(self.bucket_at(b)).cast());
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = b;
+    }
+
+    /// The tag word of bucket `b & bmask`, without a bounds check.
+    #[inline(always)]
+    pub(super) fn tags_at(&self, b: usize) -> &AtomicU64 {
+        // SAFETY: `b & bmask < bmask + 1 == tags.len()` (the invariant of `tags`).
+        unsafe { self.tags.get_unchecked(b & self.bmask) }
+    }
+
+    /// Slot `i` (modulo `len`).
+    #[inline(always)]
+    pub(super) fn slot(&self, i: usize) -> &Atomic<Entry<K, V>> {
+        &self.bucket_at(i / BUCKET).slots[i % BUCKET]
+    }
+
+    /// Slot `i`'s tag byte.
+    #[inline(always)]
+    pub(super) fn tag_of(&self, i: usize) -> u8 {
+        // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`: a thread that
+        // reads a tag reads the slot word in the state that was tagged, or later.
+        tag_byte(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
+    }
+
+    /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE) and counts
+    /// the claim. Only the claimer calls it, once.
+    #[inline(always)]
+    pub(super) fn mark(&self, i: usize, hash: u64) {
+        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`: a thread
+        // that reads the tag reads the claim (or a later state) when it loads the slot. The byte
+        // is UNTAGGED or already `tag(hash)` (a helper's `publish`), so the OR leaves exactly
+        // the tag, and no other byte changes.
+        self.tags_at(i / BUCKET).fetch_or(
+            u64::from(tag(hash)) << (8 * (i % BUCKET)),
+            Ordering::Release,
+        );
+        self.claimed.add(1);
+    }
+
+    /// Makes sure slot `i`'s tag byte is `byte`, the tag of the state its word was seen in
+    /// (`tag(hash)` of a claimed slot, `SEALED_TAG` of a sealed one): a thread that acts on a
+    /// claim or a seal whose tag is not yet written writes it first (see "Tag bytes").
+    #[inline]
+    pub(super) fn publish(&self, i: usize, byte: u8) {
+        let cur = self.tag_of(i);
+        debug_assert!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
+        if cur == UNTAGGED {
+            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`. A
+            // tag byte changes once, from UNTAGGED to the one value its slot's word dictates,
+            // so racing writers OR the same bits.
+            self.tags_at(i / BUCKET)
+                .fetch_or(u64::from(byte) << (8 * (i % BUCKET)), Ordering::Release);
+        }
+    }
+}
+
+impl<K, V> ChainTable for Table<K, V> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self::new(capacity)
+    }
+    fn slots(&self) -> usize {
+        self.len
+    }
+    fn next_link(&self) -> &Atomic<Self> {
+        &self.next
+    }
+    fn done(&self) -> &AtomicUsize {
+        &self.done
+    }
+    fn claimed(&self) -> usize {
+        self.claimed.sum()
+    }
+}
+
+/// Dereferences a table pointer loaded under `guard` (see `chain::deref`).
+#[inline(always)]
+pub(super) fn table<'g, K, V>(t: Shared<'g, Table<K, V>>) -> &'g Table<K, V> {
+    chain::deref(t)
+}
