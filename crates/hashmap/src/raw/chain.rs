@@ -44,6 +44,16 @@ pub(super) trait ChainTable: Sized {
     fn claimed(&self) -> usize;
 }
 
+/// The number of buckets of `bucket` slots for a table of at least `capacity` slots (and at
+/// least [`MIN_CAPACITY`]): a power of two. Panics if that overflows.
+pub(super) fn bucket_count(capacity: usize, bucket: usize) -> usize {
+    capacity
+        .max(MIN_CAPACITY)
+        .div_ceil(bucket)
+        .checked_next_power_of_two()
+        .expect("freeway_hashmap: capacity overflow")
+}
+
 /// Whether a chain of `dist` slots in `t` (longer than its probe limit `limit`), in a map of
 /// `live` entries, calls for a resize, and to what capacity.
 ///

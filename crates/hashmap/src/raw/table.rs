@@ -1,7 +1,7 @@
 //! One table of the map: the boxed entry, the slot and tag-word arrays and their accessors (see
 //! "Slot states" and "Tag bytes" in the parent module's docs).
 
-use super::chain::{self, ChainTable, MIN_CAPACITY, STRIPES};
+use super::chain::{self, ChainTable, STRIPES};
 use super::counter::Striped;
 use super::probe::{tag, tag_byte};
 #[cfg(not(loom))]
@@ -93,11 +93,7 @@ pub(super) struct Table<K, V> {
 impl<K, V> Table<K, V> {
     /// A table of at least `capacity` slots.
     pub(super) fn new(capacity: usize) -> Self {
-        let nb = capacity
-            .max(MIN_CAPACITY)
-            .div_ceil(BUCKET)
-            .checked_next_power_of_two()
-            .expect("freeway_hashmap: capacity overflow");
+        let nb = chain::bucket_count(capacity, BUCKET);
         // Both arrays' sizes are checked before either is allocated, so that a table too large
         // for the address space is a panic (`ZeroedArray::block`) that changes nothing, not an
         // allocation failure of the first array while the second could never exist.

@@ -2,7 +2,7 @@
 //! "Tags" and "Resizing" in the parent module's docs).
 
 use super::{BUCKET, UNTAGGED, nibble, untagged};
-use crate::raw::chain::{self, ChainTable, MIN_CAPACITY};
+use crate::raw::chain::{self, ChainTable};
 #[cfg(not(loom))]
 use crate::raw::zeroed::ZeroedArray;
 use freeway_epoch::sync::Mutex;
@@ -67,11 +67,7 @@ pub(super) struct Table {
 impl Table {
     /// A table of at least `capacity` slots.
     pub(super) fn new(capacity: usize) -> Self {
-        let nb = capacity
-            .max(MIN_CAPACITY)
-            .div_ceil(BUCKET)
-            .checked_next_power_of_two()
-            .expect("freeway_hashmap: capacity overflow");
+        let nb = chain::bucket_count(capacity, BUCKET);
         let n = nb * BUCKET;
         // Both arrays' sizes are checked before either is allocated (see the boxed map's
         // `Table::new`).
