@@ -121,6 +121,7 @@ use freeway_epoch::{
     Atomic, CachePadded, Guard, Shared, defer_unchecked, pin, retire, unprotected,
 };
 
+mod batch;
 mod pool;
 mod retire;
 mod segment;
@@ -779,85 +780,6 @@ impl<T> RawQueue<T> {
             // SAFETY: `claim_front` handed us the consumer claim of slot `i` of `seg`.
             if let Some(v) = unsafe { self.take(seg, i) } {
                 return Some(v);
-            }
-        }
-    }
-
-    /// Pushes every item of `items` in order, claiming up to a segment's worth of slots with
-    /// each compare-exchange.
-    ///
-    /// The lower bound of `items.size_hint()` sizes the claims: an iterator that yields fewer
-    /// items has the extra slots abandoned, one that yields more has the rest pushed in later
-    /// rounds, and one that panics leaves the queue consistent with the items pushed so far.
-    pub(crate) fn push_batch<I: Iterator<Item = T>>(&self, mut items: I) {
-        // A value given back by a poisoned slot; it goes before the rest of `items`.
-        let mut carry: Option<T> = None;
-        loop {
-            let want = items
-                .size_hint()
-                .0
-                .saturating_add(usize::from(carry.is_some()))
-                .min(SEGMENT_SLOTS);
-            if want == 0 {
-                // The hint may under-report: see whether the iterator really is exhausted.
-                match items.next() {
-                    Some(v) => carry = Some(v),
-                    None => return,
-                }
-                continue;
-            }
-            let (seg, off, k) = self.claim_back(want);
-            let mut claim = Claimed {
-                queue: self,
-                seg,
-                next: off,
-                end: off + k,
-            };
-            while claim.next < claim.end {
-                let v = match carry.take() {
-                    Some(v) => v,
-                    // Fewer items than claimed: `claim`'s drop abandons the rest.
-                    None => match items.next() {
-                        Some(v) => v,
-                        None => return,
-                    },
-                };
-                let i = claim.next;
-                claim.next += 1;
-                // SAFETY: slot `i` is claimed by us (above), in bounds, and used once.
-                if let Err(v) = unsafe { self.publish(seg, i, v) } {
-                    // Poisoned: the rest of the range is abandoned and `v` and the rest are
-                    // pushed at fresh slots, keeping the order.
-                    carry = Some(v);
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Moves up to `max` values from the front of the queue into `out`, claiming them with one
-    /// compare-exchange (a segment end may cut the batch short). Returns how many it moved;
-    /// 0 only if the queue was empty.
-    pub(crate) fn pop_batch(&self, out: &mut Vec<T>, max: usize) -> usize {
-        if max == 0 {
-            return 0;
-        }
-        loop {
-            // Reserve before claiming: nothing may panic while we hold claims.
-            out.reserve(max.min(SEGMENT_SLOTS));
-            let Some((seg, off, k)) = self.claim_front(max) else {
-                return 0;
-            };
-            let mut got = 0;
-            for i in off..off + k {
-                // SAFETY: the consumer claim of slot `i` is ours (above), in bounds, used once.
-                if let Some(v) = unsafe { self.take(seg, i) } {
-                    out.push(v);
-                    got += 1;
-                }
-            }
-            if got > 0 {
-                return got;
             }
         }
     }
