@@ -261,3 +261,50 @@ fn compare_exchange_and_rcu_publish_and_read_values() {
         assert!(v == 12 || v == 11 || v == 2, "value {v}");
     });
 }
+
+/// A writer that already holds a guard builds its value after pinning, so its own pin's fence
+/// orders nothing about the value: only the `Release` half of the write publishes it. (loom
+/// lets every later `SeqCst` fence acquire what came before every earlier one, which the
+/// language does not promise; a writer pinned only inside the call is covered by that, and so
+/// defends nothing.)
+#[test]
+fn a_pinned_writers_store_and_swap_publish_their_values() {
+    loom::model(|| {
+        let cell = LoomArc::new(AtomicArc::new(Payload::new(1)));
+        let writer = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let _held = freeway_epoch::pin();
+                cell.store(Payload::new(2));
+                assert!(cell.swap(Payload::new(3)).get() >= 1);
+            })
+        };
+        for _ in 0..2 {
+            assert!(cell.load().get() >= 1);
+        }
+        writer.join().unwrap();
+        assert_eq!(cell.load().get(), 3);
+    });
+}
+
+/// As above for `compare_exchange`; the main thread's `rcu` reads the value a failed exchange
+/// returns (so the exchange's first load must acquire it).
+#[test]
+fn a_pinned_writers_compare_exchange_publishes_and_rcu_reads_it() {
+    loom::model(|| {
+        let cell = LoomArc::new(AtomicArc::new(Payload::new(1)));
+        let writer = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let _held = freeway_epoch::pin();
+                let cur = cell.load();
+                let _ = cell.compare_exchange(&cur, Payload::new(cur.get() + 10));
+            })
+        };
+        let old = cell.rcu(|v| Payload::new(v.get() + 1));
+        assert!(old.get() >= 1);
+        writer.join().unwrap();
+        let v = cell.load().get();
+        assert!(v == 12 || v == 11 || v == 2, "value {v}");
+    });
+}

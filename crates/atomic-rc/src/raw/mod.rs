@@ -43,7 +43,9 @@
 //! - Every read of the word is `Acquire`, pairing with those Release halves.
 //! - The pin's `SeqCst` fence (inside crossbeam-epoch) orders the reader's read of the word
 //!   against the writer's retirement; that is crossbeam's standard argument and needs nothing
-//!   more from us.
+//!   more from us. It does not publish values: a writer that already holds a guard pins again
+//!   without a fence, after building its value, so the Release halves above are what publish
+//!   (the loom models `a_pinned_writers_*` fail with any of them weakened).
 //!
 //! # Drop of a replaced value
 //!
