@@ -141,3 +141,48 @@ impl IntoInnerChecked for Arc<SeqLatch<[u64; 2]>> {
             .into_inner()
     }
 }
+
+/// A writer that panics under the lock publishes nothing but still hands the lock on with a
+/// `Release`: the next writer sees everything the first did while it held the lock (here a loom
+/// cell that the lock guards, so loom checks the hand-over).
+macro_rules! panicking_writer_hands_the_lock_on {
+    ($name:ident, $Lock:ident) => {
+        #[test]
+        fn $name() {
+            struct Note(freeway_epoch::sync::cell::UnsafeCell<u32>);
+            // SAFETY: the note is only touched while holding the lock's writer side.
+            unsafe impl Sync for Note {}
+            loom::model(|| {
+                let lock = Arc::new($Lock::new([0u64; 2]));
+                let note = Arc::new(Note(freeway_epoch::sync::cell::UnsafeCell::new(0)));
+                let (l, n) = (lock.clone(), note.clone());
+                let panicker = thread::spawn(move || {
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let mut g = l.write();
+                        // SAFETY: we hold the writer lock.
+                        n.0.with_mut(|c| unsafe { *c += 1 });
+                        *g = [9; 2];
+                        // A panic without the hook's message (printed once per execution).
+                        std::panic::resume_unwind(Box::new("a writer gives up"));
+                    }));
+                    assert!(r.is_err());
+                });
+                {
+                    let g = lock.write();
+                    // SAFETY: we hold the writer lock.
+                    let seen = note.0.with_mut(|c| unsafe {
+                        *c += 1;
+                        *c
+                    });
+                    assert!(seen == 1 || seen == 2);
+                    assert_eq!(whole(*g), 0, "the panicking writer published nothing");
+                }
+                panicker.join().unwrap();
+                assert_eq!(lock.read(), [0; 2]);
+            });
+        }
+    };
+}
+
+panicking_writer_hands_the_lock_on!(seqlock_a_panicking_writer_hands_the_lock_on, SeqLock);
+panicking_writer_hands_the_lock_on!(seqlatch_a_panicking_writer_hands_the_lock_on, SeqLatch);

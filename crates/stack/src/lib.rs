@@ -297,6 +297,8 @@ impl<T, const SLOTS: usize> Stack<T, SLOTS> {
     }
 
     /// Whether the stack is empty at this instant (other threads may change that right after).
+    /// A `false` happens after the push it saw: what that push's thread wrote before pushing is
+    /// visible to the caller.
     ///
     /// # Examples
     ///

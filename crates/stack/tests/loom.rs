@@ -164,3 +164,77 @@ fn push_batch_is_atomic_to_a_racing_pop() {
         assert_eq!(sorted(all), [1, 2, 3]);
     });
 }
+
+/// `peek` racing a push reads the pushed value through the `Acquire` load of `head`. The
+/// pusher holds a guard, so the nested pins inside `push` have no fence (loom lets a later
+/// `SeqCst` fence acquire everything before an earlier one, which would cover the value); the
+/// reader peeks until it sees the value, so that loom explores the racing read.
+#[test]
+fn peek_racing_push_reads_a_published_value() {
+    loom::model(|| {
+        let s = Arc::new(Stack::<u32, 0>::with_elimination());
+        let s2 = s.clone();
+        let t = thread::spawn(move || {
+            let _held = freeway_epoch::pin();
+            s2.push(2);
+        });
+        loop {
+            let guard = freeway_epoch::pin();
+            if let Some(&top) = s.peek(&guard) {
+                assert_eq!(top, 2);
+                break;
+            }
+            drop(guard);
+            thread::yield_now();
+        }
+        t.join().unwrap();
+        assert_eq!(drain(&s), [2]);
+    });
+}
+
+/// `is_empty() == false` happens after the push it saw: what the pusher wrote before pushing is
+/// visible to a thread that saw the stack non-empty (a loom cell, so loom checks it).
+#[test]
+fn a_non_empty_stack_shows_what_its_pusher_wrote_before() {
+    struct Note(freeway_epoch::sync::cell::UnsafeCell<u32>);
+    // SAFETY: written once by the pusher before the push that publishes it; read after.
+    unsafe impl Sync for Note {}
+    loom::model(|| {
+        let s = Arc::new(Stack::<u32, 0>::with_elimination());
+        let note = Arc::new(Note(freeway_epoch::sync::cell::UnsafeCell::new(0)));
+        let (s2, n2) = (s.clone(), note.clone());
+        let t = thread::spawn(move || {
+            let _held = freeway_epoch::pin();
+            // SAFETY: nobody reads the note before the push below.
+            n2.0.with_mut(|c| unsafe { *c = 7 });
+            s2.push(1);
+        });
+        while s.is_empty() {
+            thread::yield_now();
+        }
+        // SAFETY: the push that made the stack non-empty came after the write.
+        assert_eq!(note.0.with(|c| unsafe { *c }), 7);
+        t.join().unwrap();
+    });
+}
+
+/// A pusher that already holds a guard offers its value with a nested pin, which has no fence:
+/// only the offer's `Release` publishes the value to the taker. (loom lets a later `SeqCst` fence
+/// acquire everything before an earlier one, so an unpinned pusher's own pin would cover it.)
+#[test]
+fn a_pinned_pushers_offer_publishes_its_value() {
+    loom::model(|| {
+        let s = Arc::new(Stack::<u32, 1>::with_elimination());
+        let s2 = s.clone();
+        let t = thread::spawn(move || {
+            let _held = freeway_epoch::pin();
+            s2.loom_offer(7)
+        });
+        let taken = s.loom_take_offer();
+        let offered = t.join().unwrap();
+        match (taken, offered) {
+            (Some(7), Ok(())) | (None, Err(7)) => {}
+            other => panic!("value delivered {other:?}"),
+        }
+    });
+}

@@ -333,12 +333,17 @@ impl<T, const SLOTS: usize> RawStack<T, SLOTS> {
             // SAFETY: `head` is non-null and was read from `self.head` while pinned: the node is
             // live until we unpin (unlinkers retire through the epoch), and its `next` is frozen.
             let next = unsafe { Node::next(head.as_raw()) };
-            // Acquire (success and failure): we dereference the node we unlink (its value) and,
-            // on failure, the new head; both pair with the Release CAS in `push_chain`.
+            // Relaxed (success): the node we unlink is `head`, which we read with an Acquire
+            // (the load above or the failure below) that synchronised with the push that
+            // published it (directly or through the release sequence of `head`, whose every
+            // write is a read-modify-write); we are pinned, so a successful CAS proves it is
+            // that same node, not a recycled one, and its value and `next` are visible already.
+            // No loom model can fail without an Acquire here. Acquire (failure): we dereference
+            // the new head next, so this load pairs with the Release CAS in `push_chain`.
             match self.head.compare_exchange(
                 head,
                 Shared::from(next as *const Node<T>),
-                Acquire,
+                Relaxed,
                 Acquire,
                 &guard,
             ) {
