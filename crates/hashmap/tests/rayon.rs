@@ -126,3 +126,48 @@ fn par_iter_walks_a_large_map_in_pieces_like_iter() {
         "an empty map"
     );
 }
+
+/// A consumer of `par_iter` that panics on one rayon worker: the panic reaches the caller after
+/// every worker has stopped, the map is unchanged and usable, and every key and value is dropped
+/// exactly once when the map goes.
+#[test]
+fn a_panicking_par_iter_consumer_leaves_the_map_intact() {
+    let keys = DropTracker::new();
+    let vals = DropTracker::new();
+    {
+        let map = HashMap::new();
+        for i in 0..5_000u32 {
+            map.pin().insert(keys.track(i), vals.track(u64::from(i)));
+        }
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            map.pin().par_iter().for_each(|(k, v)| {
+                seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                assert_eq!(u64::from(*k.value()), *v.value());
+                if *k.value() == 2_500 {
+                    panic!("a consumer gives up");
+                }
+            });
+        }));
+        assert!(r.is_err(), "the consumer's panic reaches the caller");
+        assert!(seen.into_inner() >= 1);
+        // Unchanged and usable: every entry still there, writes still work.
+        let m = map.pin();
+        assert_eq!(m.len(), 5_000);
+        assert_eq!(m.par_iter().count(), 5_000);
+        for i in 0..5_000u32 {
+            assert_eq!(
+                m.get(&keys.track(i)).map(|v| *v.value()),
+                Some(u64::from(i))
+            );
+        }
+        m.insert(keys.track(9_999), vals.track(9_999));
+        assert_eq!(m.len(), 5_001);
+        drop(m);
+        drop(map);
+    }
+    keys.reclaim_until_all_dropped();
+    vals.reclaim_until_all_dropped();
+    keys.assert_all_dropped_once();
+    vals.assert_all_dropped_once();
+}
