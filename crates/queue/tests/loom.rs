@@ -42,6 +42,34 @@ fn queue_push_pop_race_across_segments() {
     });
 }
 
+/// Two producers race for the last slot of a segment: the loser's retry reads the index the
+/// winner's switch wrote, and must also see the segment the switch installed before it (the
+/// claim's failure ordering), or it would claim a slot of the old segment. Every value arrives
+/// once, each producer's in order.
+#[test]
+fn queue_pushes_race_across_a_segment_boundary() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        q.push(0);
+        let q2 = q.clone();
+        let producer = thread::spawn(move || {
+            q2.push(1);
+            q2.push(2);
+        });
+        q.push(3);
+        producer.join().unwrap();
+        let mut got = Vec::new();
+        while let Some(v) = q.pop() {
+            got.push(v);
+        }
+        assert_eq!(got[0], 0);
+        let ones: Vec<i32> = got.iter().copied().filter(|v| *v == 1 || *v == 2).collect();
+        assert_eq!(ones, [1, 2], "a producer's values in order: {got:?}");
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2, 3]);
+    });
+}
+
 /// A consumer spinning on an empty queue while a boxed value is pushed: the value it reads is
 /// the one written (fails with a causality violation if the producer's `WRITTEN` is Relaxed).
 #[test]

@@ -166,9 +166,9 @@ const PRELINK_AT: usize = SEGMENT_SLOTS / 2;
 /// How many times a thread that finds an end switching re-reads its index before helping.
 const SWITCH_PATIENCE: usize = if cfg!(loom) { 0 } else { 64 };
 
-/// How many times a consumer re-reads an unpublished slot before poisoning it (none under loom,
-/// where it would only multiply the interleavings).
-const PATIENCE: usize = if cfg!(loom) { 0 } else { 32 };
+/// How many times a consumer re-reads an unpublished slot before poisoning it (once under loom,
+/// so that the models reach the re-read, without multiplying the interleavings).
+const PATIENCE: usize = if cfg!(loom) { 1 } else { 32 };
 
 /// Set by the producer once the slot's value is written.
 const WRITTEN: u8 = 1;
@@ -370,16 +370,18 @@ impl<T> RawQueue<T> {
     /// Installs the spare pool if there is none yet.
     #[cold]
     fn install_pool(&self) {
-        // Acquire: pairs with the Release CAS below made by another thread.
-        if !self.pool.load(Acquire).is_null() {
+        // Relaxed: only tells whether to build a pool; nothing is read through the pointer
+        // here (callers reach the pool through `pool`, whose Acquire load pairs with the CAS
+        // below).
+        if !self.pool.load(Relaxed).is_null() {
             return;
         }
         let new = Arc::into_raw(Arc::new(Pool::new())).cast_mut();
         // Release: publishes the pool's initialisation to the Acquire loads in `pool` and
-        // `recycle`; Acquire on failure: pairs with the winner's Release (value unused).
+        // `recycle`. Relaxed on failure: the winner's pool is not read here either.
         if self
             .pool
-            .compare_exchange(core::ptr::null_mut(), new, AcqRel, Acquire)
+            .compare_exchange(core::ptr::null_mut(), new, Release, Relaxed)
             .is_err()
         {
             // SAFETY: from `Arc::into_raw` just above and never shared: taken back once.
