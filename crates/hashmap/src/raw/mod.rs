@@ -663,12 +663,14 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                         key,
                         value: v,
                     });
-                    // AcqRel: Release publishes the new entry; Acquire reads the competitor.
+                    // AcqRel: Release publishes the new entry. Relaxed on failure: the value
+                    // that beat us is not read; the loop walks the chain again with its own
+                    // Acquire loads.
                     match slot.compare_exchange(
                         cur,
                         new,
                         Ordering::AcqRel,
-                        Ordering::Acquire,
+                        Ordering::Relaxed,
                         guard,
                     ) {
                         Ok(s) => {
@@ -704,13 +706,14 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
 
     /// CASes the LIVE `cur` out of `slot` (to TOMB) and retires it.
     fn unlink(slot: &Atomic<Entry<K, V>>, cur: Shared<'_, Entry<K, V>>, guard: &Guard) -> bool {
-        // AcqRel: Release orders the removal after our reads; Acquire reads the competitor.
+        // AcqRel: Release orders the removal after our reads. Relaxed on failure: the value
+        // that beat us is not read; the caller walks the chain again with Acquire loads.
         if slot
             .compare_exchange(
                 cur,
                 Shared::null().with_tag(TOMB),
                 Ordering::AcqRel,
-                Ordering::Acquire,
+                Ordering::Relaxed,
                 guard,
             )
             .is_ok()
