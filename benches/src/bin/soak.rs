@@ -2,25 +2,39 @@
 //! oversubscribed) for a while, and under a reader that stays pinned, with pass/fail rules.
 //!
 //! ```text
-//! cargo run --release -p freeway-benches --bin soak -- [--time SECONDS]   # default 120
+//! cargo run --release -p freeway-benches --bin soak -- [--time SECONDS] [--samples DIR]
 //! ```
 //! (`cargo xtask soak [--time S]` runs it; `cargo xtask test` runs a 30-second one.)
 //!
 //! Checks, each printed with its figures:
 //! - **mixed**: no value lost or duplicated (counts and checksums of what went in and came out,
-//!   per-thread models for the map, invariants for the cell and the seqlock); resident memory and
-//!   outstanding epoch garbage bounded: leaving out the first fifth of the run as warm-up, over
-//!   the second half of the rest the peak of resident memory and the median of the garbage are
-//!   at most 1.5x those of the first half, plus a floor
-//!   (4 MiB, 4096 objects) below which a difference is noise. The garbage's peaks are printed
-//!   but not judged: with 8 threads on 2 cores, a thread preempted while pinned holds the epoch
-//!   for as long as the scheduler leaves it off the core, so the peak over a window is the
-//!   longest such preemption times the retirement rate, and it grows with the window without any
-//!   leak (the map's went from 133 000 to 294 000 objects between the halves of a 30 s phase);
-//!   a leak moves the median too;
+//!   per-thread models for the map, invariants for the cell and the seqlock), and memory bounded.
+//!   The memory rules compare the two halves of the run after its first fifth (the warm-up):
+//!   - outstanding epoch garbage: the second half's median is at most 1.5x the first half's,
+//!     scaled by the change in the retirement rate between the halves, plus a floor of 4096
+//!     objects below which a difference is noise. Medians, because the peaks are set by the
+//!     longest preemption of a pinned thread: with 8 threads on 2 cores, one preempted while
+//!     pinned holds the epoch for as long as the scheduler leaves it off the core, so the peak
+//!     over a window grows with the window without any leak (the map's went from 133 000 to
+//!     294 000 objects between the halves of a 30 s phase). Scaled, because a sound structure's
+//!     garbage is its retirement rate times the time an epoch takes to advance, and the rate
+//!     moves with whatever else the machine runs (AtomicArc's median doubled between the halves
+//!     of a 3 s phase whose store rate doubled). A leak moves the scaled median;
+//!   - every retired object is reclaimed within 2 s of the threads' stop (nobody is pinned then,
+//!     so whatever is left was lost to reclamation);
+//!   - resident memory: the second half's peak is at most 1.5x the first half's plus 4 MiB, in
+//!     phases of 10 s or more (`--time 90` and up). Resident memory is the allocator's high-water
+//!     mark of live and garbage memory, and in shorter phases it is still climbing: in 3.3 s
+//!     phases with each thread's balance bounded (so what the structure held was bounded), the
+//!     stack's went from 16 to 56 MiB over the first 2 s, then 87 MiB in one garbage spike.
+//!     Shorter runs print it unjudged.
 //! - **stall**: a thread stays pinned for a fifth of the phase while the others churn: they keep
 //!   working (throughput printed), garbage grows, and within 5 s of the unpin the outstanding
-//!   garbage is back under 2x its level before the stall (plus the same floor).
+//!   garbage is back under 2x its level before the stall (plus the same floor), and none is left
+//!   2 s after the stop.
+//!
+//! `--samples DIR` writes each mixed phase's samples (every 20 ms: seconds, resident bytes,
+//! garbage objects, objects retired) to a CSV file in `DIR`.
 
 use freeway_check::stress::Rng;
 use freeway_epoch::accounting;
@@ -32,6 +46,11 @@ use std::time::{Duration, Instant};
 const THREADS: usize = 8;
 const RSS_FLOOR: f64 = 4.0 * 1024.0 * 1024.0;
 const GARBAGE_FLOOR: f64 = 4096.0;
+/// The shortest phase whose resident memory is judged (module docs).
+const RSS_JUDGED_FROM: Duration = Duration::from_secs(10);
+
+/// Where `--samples DIR` asked for each mixed phase's samples, as CSV.
+static SAMPLES_DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Resident memory of the process, in bytes.
 fn rss() -> f64 {
@@ -48,15 +67,35 @@ fn garbage() -> f64 {
     accounting::counts().outstanding() as f64
 }
 
-/// One sample of the sampler thread: seconds since the start, resident bytes, garbage objects.
-type Sample = (f64, f64, f64);
+/// One sample of the sampler thread.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Seconds since the start of the phase.
+    at: f64,
+    /// Resident bytes.
+    rss: f64,
+    /// Outstanding garbage, in objects.
+    garbage: f64,
+    /// Objects retired so far (since the process started).
+    retired: f64,
+}
 
-/// Runs `work` on `THREADS` threads for `span` while sampling memory and garbage every 20 ms;
-/// returns each thread's result and the samples.
-fn run<R: Send>(
-    span: Duration,
-    work: impl Fn(usize, &AtomicBool) -> R + Sync,
-) -> (Vec<R>, Vec<Sample>) {
+/// What [`run`] returns.
+struct Run<R> {
+    /// Each thread's result.
+    results: Vec<R>,
+    samples: Vec<Sample>,
+    /// Garbage still outstanding [`SETTLE`] after the threads stopped: every retired object can
+    /// be reclaimed once nobody is pinned, so anything left was lost to reclamation.
+    left: u64,
+}
+
+/// How long a phase's garbage may take to be reclaimed after its threads stop.
+const SETTLE: Duration = Duration::from_secs(2);
+
+/// Runs `work` on `THREADS` threads for `span` while sampling memory and garbage every 20 ms,
+/// then lets the garbage settle.
+fn run<R: Send>(span: Duration, work: impl Fn(usize, &AtomicBool) -> R + Sync) -> Run<R> {
     // Start from settled garbage: what earlier phases retired is reclaimed first, so the samples
     // are this phase's.
     freeway_epoch::reclaim_until_quiescent_for(Duration::from_secs(2));
@@ -66,7 +105,13 @@ fn run<R: Send>(
         let sampler = s.spawn(|| {
             let mut samples = Vec::new();
             while !stop.load(Relaxed) {
-                samples.push((start.elapsed().as_secs_f64(), rss(), garbage()));
+                let c = accounting::counts();
+                samples.push(Sample {
+                    at: start.elapsed().as_secs_f64(),
+                    rss: rss(),
+                    garbage: c.outstanding() as f64,
+                    retired: c.retired as f64,
+                });
                 std::thread::sleep(Duration::from_millis(20));
             }
             samples
@@ -80,36 +125,55 @@ fn run<R: Send>(
         std::thread::sleep(span);
         stop.store(true, Relaxed);
         let results = workers.into_iter().map(|w| w.join().unwrap()).collect();
-        (results, sampler.join().unwrap())
+        let samples = sampler.join().unwrap();
+        Run {
+            results,
+            samples,
+            left: freeway_epoch::reclaim_until_quiescent_for(SETTLE),
+        }
     })
 }
 
-/// Peak and median of column `col` (1: RSS, 2: garbage) over one half of a run.
+/// Statistics of one half of a run.
 #[derive(Clone, Copy)]
 struct Half {
-    peak: f64,
-    median: f64,
+    rss_peak: f64,
+    garbage_peak: f64,
+    garbage_median: f64,
+    /// Objects retired per second over the half.
+    retire_rate: f64,
 }
 
-/// [`Half`] statistics of column `col` (1: RSS, 2: garbage) over the two halves of `samples`,
-/// leaving out the first fifth of the run: the warm-up (threads starting, thread-local bags and
-/// allocator arenas filling) belongs to neither steady-state half. In 3-second phases the
-/// warm-up put the first half's garbage median at half the second's (AtomicArc, four runs of
-/// `soak --time 30`), while a 60-second phase showed no trend from one tenth to the next.
-fn halves(samples: &[Sample], col: usize) -> (Half, Half) {
-    let end = samples.last().map_or(0.0, |s| s.0);
+/// [`Half`] statistics over the two halves of `samples`, leaving out the first fifth of the
+/// run: the warm-up (threads starting, thread-local bags and allocator arenas filling) belongs
+/// to neither steady-state half. In 3-second phases the warm-up put the first half's garbage
+/// median at half the second's (AtomicArc, four runs of `soak --time 30`), while a 60-second
+/// phase showed no trend from one tenth to the next.
+fn halves(samples: &[Sample]) -> (Half, Half) {
+    let end = samples.last().map_or(0.0, |s| s.at);
     let (from, mid) = (end / 5.0, end * 3.0 / 5.0);
-    let pick = |s: &Sample| if col == 1 { s.1 } else { s.2 };
     let stats = |second: bool| {
-        let mut v: Vec<f64> = samples
+        let half: Vec<Sample> = samples
             .iter()
-            .filter(|s| s.0 >= from && (s.0 > mid) == second)
-            .map(pick)
+            .filter(|s| s.at >= from && (s.at > mid) == second)
+            .copied()
             .collect();
-        v.sort_by(f64::total_cmp);
+        let sorted = |pick: fn(&Sample) -> f64| {
+            let mut v: Vec<f64> = half.iter().map(pick).collect();
+            v.sort_by(f64::total_cmp);
+            v
+        };
+        let (rss, garbage) = (sorted(|s| s.rss), sorted(|s| s.garbage));
+        let median = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(0.0);
+        let retire_rate = match (half.first(), half.last()) {
+            (Some(a), Some(b)) if b.at > a.at => (b.retired - a.retired) / (b.at - a.at),
+            _ => 0.0,
+        };
         Half {
-            peak: v.last().copied().unwrap_or(0.0),
-            median: v.get(v.len() / 2).copied().unwrap_or(0.0),
+            rss_peak: rss.last().copied().unwrap_or(0.0),
+            garbage_peak: garbage.last().copied().unwrap_or(0.0),
+            garbage_median: median(&garbage),
+            retire_rate,
         }
     };
     (stats(false), stats(true))
@@ -128,30 +192,54 @@ fn mixed_verdict(
     ops: u64,
     span: Duration,
     samples: &[Sample],
+    left: u64,
     ok: Result<String, String>,
 ) -> Verdict {
-    let (r1, r2) = halves(samples, 1);
-    let (g1, g2) = halves(samples, 2);
-    // Resident memory by its peaks; garbage by its medians, since its peaks are set by the
-    // longest preemption of a pinned thread (module docs).
-    let r_ok = r2.peak <= 1.5 * r1.peak + RSS_FLOOR;
-    let g_ok = g2.median <= 1.5 * g1.median + GARBAGE_FLOOR;
+    if let Some(dir) = SAMPLES_DIR.get() {
+        let csv: String = samples
+            .iter()
+            .map(|s| format!("{},{},{},{}\n", s.at, s.rss, s.garbage, s.retired))
+            .collect();
+        let path = format!("{dir}/{name}-{}.csv", samples.len());
+        if let Err(e) = std::fs::write(&path, csv) {
+            eprintln!("soak: cannot write {path}: {e}");
+        }
+    }
+    let (h1, h2) = halves(samples);
+    // Garbage by its medians, since its peaks are set by the longest preemption of a pinned
+    // thread; and per retirement, since the garbage of a sound structure is its retirement rate
+    // times the time an epoch takes to advance, and the rate moves with what else the machine
+    // runs (module docs).
+    let scale = if h1.retire_rate > 0.0 {
+        h2.retire_rate / h1.retire_rate
+    } else {
+        1.0
+    };
+    let g_ok = h2.garbage_median <= 1.5 * h1.garbage_median * scale + GARBAGE_FLOOR;
+    // Resident memory by its peaks, in phases long enough for its high-water mark to settle.
+    let r_judged = span >= RSS_JUDGED_FROM;
+    let r_ok = !r_judged || h2.rss_peak <= 1.5 * h1.rss_peak + RSS_FLOOR;
+    let settled = left == 0;
     let (content_ok, content) = match ok {
         Ok(s) => (true, s),
         Err(s) => (false, s),
     };
     let figures = format!(
-        "{:.1} Mops/s; {content}; RSS peak {:.1} -> {:.1} MiB; garbage median {:.0} -> {:.0} \
-         (peak {:.0} -> {:.0})",
+        "{:.1} Mops/s; {content}; RSS peak {:.1} -> {:.1} MiB{}; garbage median {:.0} -> {:.0} \
+         at {:.2} -> {:.2} M retired/s (peak {:.0} -> {:.0}), {left} left {:.0} s after the stop",
         ops as f64 / span.as_secs_f64() / 1e6,
-        r1.peak / 1048576.0,
-        r2.peak / 1048576.0,
-        g1.median,
-        g2.median,
-        g1.peak,
-        g2.peak,
+        h1.rss_peak / 1048576.0,
+        h2.rss_peak / 1048576.0,
+        if r_judged { "" } else { " (not judged)" },
+        h1.garbage_median,
+        h2.garbage_median,
+        h1.retire_rate / 1e6,
+        h2.retire_rate / 1e6,
+        h1.garbage_peak,
+        h2.garbage_peak,
+        SETTLE.as_secs_f64(),
     );
-    let passed = content_ok && r_ok && g_ok;
+    let passed = content_ok && r_ok && g_ok && settled;
     println!(
         "[{}] {name} mixed: {figures}",
         if passed { "pass" } else { "FAIL" }
@@ -225,17 +313,36 @@ fn conserved(ins: Flow, outs: Flow, what: &str) -> Result<String, String> {
     }
 }
 
+/// Values one thread may have put in beyond those it took out. Bounding each thread's balance
+/// bounds what the structure holds (the sum of the balances), so its memory reflects the
+/// structure and not a random walk of its length: with only more pops than pushes on average,
+/// a thread preempted while the others pushed left a 20 MiB stack behind, which the memory rule
+/// then judged.
+const BALANCE: u64 = 1024;
+
+/// Draws one of `choices` operations, the first `pushes` of which put values in; a thread at
+/// its [`BALANCE`] draws from the others only.
+fn pick(rng: &mut Rng, choices: u64, pushes: u64, ins: &Flow, outs: &Flow) -> u64 {
+    if ins.count.saturating_sub(outs.count) >= BALANCE {
+        pushes + rng.below(choices - pushes)
+    } else {
+        rng.below(choices)
+    }
+}
+
 fn queue(span: Duration) -> Verdict {
     let q = freeway_queue::Queue::new();
-    let (flows, samples) = run(span, |t, stop| {
+    let Run {
+        results: flows,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 1);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         let mut buf = Vec::new();
         while !stop.load(Relaxed) {
             for _ in 0..64 {
-                // Pops a little more often than pushes, so the queue stays short instead of
-                // wandering (a random walk of its length would grow the memory without bound).
-                match rng.below(7) {
+                match pick(&mut rng, 7, 3, &ins, &outs) {
                     0 | 1 => {
                         let v = tag(t, n);
                         n += 1;
@@ -266,12 +373,16 @@ fn queue(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
-    mixed_verdict("Queue", ops, span, &samples, ok)
+    mixed_verdict("Queue", ops, span, &samples, left, ok)
 }
 
 fn array_queue(span: Duration) -> Verdict {
     let q = freeway_queue::ArrayQueue::new(256);
-    let (flows, samples) = run(span, |t, stop| {
+    let Run {
+        results: flows,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 11);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         while !stop.load(Relaxed) {
@@ -303,18 +414,21 @@ fn array_queue(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
-    mixed_verdict("ArrayQueue", ops, span, &samples, ok)
+    mixed_verdict("ArrayQueue", ops, span, &samples, left, ok)
 }
 
 fn stack(span: Duration) -> Verdict {
     let s = freeway_stack::Stack::new();
-    let (flows, samples) = run(span, |t, stop| {
+    let Run {
+        results: flows,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 21);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         while !stop.load(Relaxed) {
             for _ in 0..64 {
-                // As for the queue: pops a little more often than pushes.
-                match rng.below(10) {
+                match pick(&mut rng, 10, 4, &ins, &outs) {
                     0..=3 => {
                         let v = tag(t, n);
                         n += 1;
@@ -334,7 +448,7 @@ fn stack(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| s.pop()));
-    mixed_verdict("Stack", ops, span, &samples, ok)
+    mixed_verdict("Stack", ops, span, &samples, left, ok)
 }
 
 /// Keys per thread in the map's soak (disjoint ranges, so each thread keeps an exact model).
@@ -400,7 +514,11 @@ impl SoakMap for freeway_hashmap::AtomicMap<u64, u64> {
 /// The mixed check of a map: every thread runs random writes and reads on its own key range and
 /// keeps an exact model of it; at the end every entry of every model is looked up.
 fn map_check<M: SoakMap>(name: &str, map: M, span: Duration) -> Verdict {
-    let (models, samples) = run(span, |t, stop| {
+    let Run {
+        results: models,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 31);
         let mut model = BTreeMap::new();
         let mut ops = 0u64;
@@ -450,14 +568,18 @@ fn map_check<M: SoakMap>(name: &str, map: M, span: Duration) -> Verdict {
             "{bad} mismatches, {found} entries against {expected}"
         ))
     };
-    mixed_verdict(name, ops, span, &samples, ok)
+    mixed_verdict(name, ops, span, &samples, left, ok)
 }
 
 fn atomic_arc(span: Duration) -> Verdict {
     // Every value ever stored is a multiple of 7: a reader that sees anything else read freed or
     // torn memory.
     let cell = freeway_atomic_rc::AtomicArc::new(Arc::new(0u64));
-    let (results, samples) = run(span, |t, stop| {
+    let Run {
+        results,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 41);
         let (mut ops, mut bad) = (0u64, 0u64);
         while !stop.load(Relaxed) {
@@ -485,12 +607,16 @@ fn atomic_arc(span: Duration) -> Verdict {
             Arc::strong_count(&last)
         ))
     };
-    mixed_verdict("AtomicArc", ops, span, &samples, ok)
+    mixed_verdict("AtomicArc", ops, span, &samples, left, ok)
 }
 
 fn seqlock(span: Duration) -> Verdict {
     let lock = freeway_seqlock::SeqLock::new([0u64; 4]);
-    let (results, samples) = run(span, |t, stop| {
+    let Run {
+        results,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         let (mut ops, mut bad, mut x) = (0u64, 0u64, t as u64);
         while !stop.load(Relaxed) {
             for _ in 0..64 {
@@ -512,7 +638,7 @@ fn seqlock(span: Duration) -> Verdict {
     } else {
         Err(format!("{bad} torn reads"))
     };
-    mixed_verdict("SeqLock", ops, span, &samples, ok)
+    mixed_verdict("SeqLock", ops, span, &samples, left, ok)
 }
 
 /// A thread pinned for the middle fifth of `span` while the others churn `churn`.
@@ -521,7 +647,11 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
     let before = Mutex::new(0.0f64);
     let during_ops = AtomicU64::new(0);
     let phase = AtomicU64::new(0); // 0 before, 1 stalled, 2 after
-    let (_, samples) = run(span, |t, stop| {
+    let Run {
+        results: _,
+        samples,
+        left,
+    } = run(span, |t, stop| {
         if t == 0 {
             // The staller: wait, measure, pin, hold, unpin.
             std::thread::sleep(span * 2 / 5);
@@ -547,23 +677,25 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
     let unpinned = span.as_secs_f64() * 3.0 / 5.0;
     let peak = samples
         .iter()
-        .filter(|s| s.0 <= unpinned + 0.05)
-        .map(|s| s.2)
+        .filter(|s| s.at <= unpinned + 0.05)
+        .map(|s| s.garbage)
         .fold(0.0, f64::max);
     let recovered = samples
         .iter()
-        .filter(|s| s.0 > unpinned && s.0 <= unpinned + 5.0)
-        .find(|s| s.2 <= 2.0 * base + GARBAGE_FLOOR)
-        .map(|s| s.0 - unpinned);
+        .filter(|s| s.at > unpinned && s.at <= unpinned + 5.0)
+        .find(|s| s.garbage <= 2.0 * base + GARBAGE_FLOOR)
+        .map(|s| s.at - unpinned);
     let mops = during_ops.load(Relaxed) as f64 / stall.as_secs_f64() / 1e6;
-    let passed = mops > 0.0 && recovered.is_some();
+    let passed = mops > 0.0 && recovered.is_some() && left == 0;
     let figures = format!(
-        "{mops:.1} Mops/s while a reader was pinned {:.1} s; garbage {base:.0} before, peak {peak:.0}, {}",
+        "{mops:.1} Mops/s while a reader was pinned {:.1} s; garbage {base:.0} before, peak {peak:.0}, \
+         {}; {left} left {:.0} s after the stop",
         stall.as_secs_f64(),
         match recovered {
             Some(s) => format!("back under 2x (+floor) {s:.2} s after the unpin"),
             None => "not back under 2x within 5 s of the unpin".to_string(),
-        }
+        },
+        SETTLE.as_secs_f64(),
     );
     println!(
         "[{}] {name} stall: {figures}",
@@ -579,8 +711,18 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("soak [--time SECONDS]   (default 120; split over 7 mixed and 2 stall phases)");
+        println!(
+            "soak [--time SECONDS] [--samples DIR]\n  --time     default 120, split over 7 mixed and 2 stall phases\n  --samples  write each mixed phase's samples to DIR as CSV (seconds, resident bytes, garbage, retired)"
+        );
         return;
+    }
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--samples")
+        .map(|i| args.get(i + 1).expect("--samples DIR"))
+    {
+        std::fs::create_dir_all(dir).expect("--samples DIR: cannot create the directory");
+        let _ = SAMPLES_DIR.set(dir.clone());
     }
     let total: f64 = args
         .iter()

@@ -85,19 +85,7 @@ impl<K, V> RawMap<K, V> {
             let s = t.slot(i).load(Ordering::Acquire, guard);
             match decode(s) {
                 Slot::Empty => {
-                    // AcqRel: Release orders the seal after our load of `next`; Acquire reads a
-                    // claimer's entry on failure.
-                    if t.slot(i)
-                        .compare_exchange(
-                            s,
-                            Shared::null().with_tag(SEALED),
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                            guard,
-                        )
-                        .is_ok()
-                    {
-                        t.publish(i, SEALED_TAG);
+                    if Self::seal(t, i, guard) {
                         return;
                     }
                 }
@@ -199,8 +187,8 @@ impl<K, V> RawMap<K, V> {
 
     /// Seals the EMPTY slot `i` and tags it SEALED; false if it is no longer EMPTY.
     pub(super) fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
-        // AcqRel: Release orders the seal after our reads of the chain; Acquire reads a
-        // competing claim on failure.
+        // AcqRel: Release orders the seal after our earlier reads (of the chain for a writer, of
+        // `next` for a mover); Acquire reads a competing claim on failure.
         let sealed = t
             .slot(i)
             .compare_exchange(
