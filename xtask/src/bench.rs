@@ -39,8 +39,8 @@ pub(crate) struct BenchArgs {
     /// criterion's default measurement times instead of the quick ones.
     #[arg(long)]
     full: bool,
-    /// One group (`queue`, `hashmap/exchange`, ...): the report goes to target/bench-partial.md
-    /// and the committed one is left alone.
+    /// One group (`queue`, `hashmap/exchange`, ...): the report and its charts go to
+    /// target/bench-partial/ and the committed ones under docs/ are left alone.
     #[arg(long, value_name = "NAME")]
     group: Option<String>,
     /// Thread counts, comma-separated (default 1,2,4).
@@ -149,7 +149,14 @@ pub(crate) fn run(args: &BenchArgs) -> Result {
     if points.is_empty() {
         return Err("criterion wrote no estimates".into());
     }
-    draw_charts(&points)?;
+    // A run of one group writes its own report and charts and leaves the committed ones (and
+    // the README's table, made from every group) as they were.
+    let report_dir = project_root().join(if group.is_some() {
+        "target/bench-partial"
+    } else {
+        "docs"
+    });
+    draw_charts(&points, &report_dir.join("bench"))?;
     let command = args.command_line();
     let memory = read_memory();
     let queues = match &group {
@@ -160,18 +167,14 @@ pub(crate) fn run(args: &BenchArgs) -> Result {
         Some(g) if !g.contains("hashmap") => String::new(),
         _ => map_table(threads.as_deref())?,
     };
-    let mut report = render(&points, command.trim(), full);
+    let mut report = render(&points, command.trim(), full, &report_dir);
     report += &queues;
     report += &maps;
     report += &memory;
-    // A run of one group writes its own report and leaves the committed one (and the README's
-    // table, made from every group) as they were.
-    let out = if group.is_some() {
-        project_root().join("target/bench-partial.md")
-    } else {
+    if group.is_none() {
         update_readme(&points)?;
-        project_root().join("docs/benchmarks.md")
-    };
+    }
+    let out = report_dir.join("benchmarks.md");
     std::fs::write(&out, report).map_err(|e| e.to_string())?;
     eprintln!("wrote {}", out.display());
     let saved = save_run(save.as_deref().unwrap_or("last"), &points)?;
@@ -179,10 +182,9 @@ pub(crate) fn run(args: &BenchArgs) -> Result {
     Ok(())
 }
 
-/// One SVG per group under `docs/bench/`.
-fn draw_charts(points: &[Point]) -> Result {
-    let dir = project_root().join("docs/bench");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+/// One SVG per group in `dir` (`docs/bench/` for the committed report).
+fn draw_charts(points: &[Point], dir: &std::path::Path) -> Result {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     for (group, ps) in by_group(points) {
         let mut names: Vec<&str> = ps.iter().map(|p| p.contender.as_str()).collect();
         names.sort_by_key(|c| (!is_ours(c), is_baseline(c), c.to_string()));
@@ -484,7 +486,8 @@ fn threads_sorted<'a>(ps: &[&'a Point]) -> Vec<&'a str> {
     t
 }
 
-fn render(points: &[Point], command: &str, full: bool) -> String {
+/// The report's text; `dir` is where it goes, with its charts under `dir/bench/`.
+fn render(points: &[Point], command: &str, full: bool, dir: &std::path::Path) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Freeway benchmark report\n");
     let _ = writeln!(s, "- Machine: {}", machine());
@@ -580,7 +583,7 @@ fn render(points: &[Point], command: &str, full: bool) -> String {
             }
         }
         let svg = format!("bench/{}.svg", group.replace('/', "-"));
-        if project_root().join("docs").join(&svg).is_file() {
+        if dir.join(&svg).is_file() {
             let _ = writeln!(s, "\n![{group}]({svg})");
         }
         let _ = writeln!(s);
