@@ -228,6 +228,42 @@ fn queue_reused_segment_races_pop() {
     });
 }
 
+/// A segment retired by the consumer of its last slot while another thread consumed its first
+/// slot, then reused by the retiring thread, which writes the first slot's cell again: loom
+/// checks that the other consumer's read of that cell happens before the new write, and that
+/// every value arrives once. (The retirement check's Acquire load is what orders them; with it
+/// weakened to `Relaxed`, the `SeqCst` fences of the pins that retirement and reclamation take
+/// afterwards still order them in this model. The load is needed where nothing fences between
+/// it and the hand-over of the thread's garbage bag, a bag filling up inside the retirement's
+/// own pin, which a model of this size does not reach.)
+#[test]
+fn queue_segment_reused_after_another_thread_finished_a_slot() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        q.push(1);
+        q.push(2);
+        let other = {
+            let q = q.clone();
+            thread::spawn(move || q.pop())
+        };
+        let mine = q.pop();
+        // If this thread took the last slot after the other had finished the first, it retired
+        // the segment: reclamation parks it in the spare pool, and the pushes below cross two
+        // segment ends, the second of which reuses it and writes its first slot.
+        freeway_epoch::reclaim(4);
+        for v in 3..=5 {
+            q.push(v);
+        }
+        let theirs = other.join().unwrap();
+        let mut got = vec![mine.unwrap(), theirs.unwrap()];
+        got.sort_unstable();
+        while let Some(v) = q.pop() {
+            got.push(v);
+        }
+        assert_eq!(got, [1, 2, 3, 4, 5]);
+    });
+}
+
 /// Batches against single pops: the popped values are a prefix in order, all arrive once.
 #[test]
 fn queue_push_batch_races_pop_batch() {
