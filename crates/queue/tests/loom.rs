@@ -264,6 +264,25 @@ fn queue_segment_reused_after_another_thread_finished_a_slot() {
     });
 }
 
+/// A batch published a group of slots at a time against a consumer that claims its slots
+/// before they are written and gives up on them: a poisoned slot's value, and every later
+/// value of the batch, are pushed again behind it, so single pops still see 1, 2, 3 in order.
+#[test]
+fn queue_push_batch_races_poisoning_pops() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let q2 = q.clone();
+        let producer = thread::spawn(move || q2.push_batch([1, 2, 3]));
+        let got: Vec<i32> = (0..3).map(|_| pop_spinning(&q)).collect();
+        producer.join().unwrap();
+        assert_eq!(got, [1, 2, 3]);
+        assert_eq!(q.pop(), None);
+        // A hole still counted would hide this value from `len`.
+        q.push(4);
+        assert_eq!(q.len(), 1, "no hole is left counted");
+    });
+}
+
 /// Batches against single pops: the popped values are a prefix in order, all arrive once.
 #[test]
 fn queue_push_batch_races_pop_batch() {
