@@ -16,7 +16,12 @@
 //!
 //! // All 3 rounds, however slow the machine: the default 2 s limit stops after the first round
 //! // that ends past it (which failed this example once under a loaded doctest run).
-//! let cfg = StressConfig { rounds: 3, time_limit: Duration::from_secs(3600), ..StressConfig::default() };
+//! let cfg = StressConfig {
+//!     rounds: 3,
+//!     ops_per_thread: 100,
+//!     time_limit: Duration::from_secs(3600),
+//!     ..StressConfig::default()
+//! };
 //! let report = stress(
 //!     &cfg,
 //!     Fifo::new(),
@@ -27,7 +32,10 @@
 //!         QueueOp::Pop => QueueRet::Pop(q.lock().unwrap().pop_front()),
 //!     },
 //! ).unwrap();
-//! assert_eq!(report.rounds, 3);
+//! // A round whose history the checker cannot decide within its search budget (rare, and more
+//! // likely when the scheduler interleaves the threads finely) is run but not counted.
+//! assert_eq!(report.rounds + report.inconclusive_rounds, 3);
+//! assert!(report.rounds >= 1);
 //! ```
 
 use crate::lin::{Counterexample, History, Recorder, check, check_partitioned};

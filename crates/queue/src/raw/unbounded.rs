@@ -155,7 +155,7 @@ const SHIFT: usize = 1;
 /// a producer and `pop` may skip the emptiness check until the next switch.
 const HAS_NEXT: u64 = 1;
 
-/// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). Retired segments come back
+/// Spare segments a queue keeps for reuse (4.3 KiB each for a `u64`). Retired segments come back
 /// within a few dozen retirements (every `COLLECT_EVERY`th retirement collects); with 24
 /// spares a single-threaded churn still allocated 22 segments per 1 000 (`tests/recycle.rs`).
 ///
