@@ -256,8 +256,10 @@ fn stress_accepts_a_correct_queue() {
         ..StressConfig::default()
     };
     let report = mutex_queue_stress(&cfg);
-    assert_eq!(report.rounds, 5);
-    assert_eq!(report.operations, 5 * 3 * 300);
+    // A round the checker cannot decide within its budget is run but not counted.
+    assert_eq!(report.rounds + report.inconclusive_rounds, 5);
+    assert!(report.rounds >= 1);
+    assert_eq!(report.operations, report.rounds * 3 * 300);
 }
 
 #[test]
