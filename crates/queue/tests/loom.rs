@@ -264,9 +264,9 @@ fn queue_segment_reused_after_another_thread_finished_a_slot() {
     });
 }
 
-/// A batch published a group of slots at a time against a consumer that claims its slots
-/// before they are written and gives up on them: a poisoned slot's value, and every later
-/// value of the batch, are pushed again behind it, so single pops still see 1, 2, 3 in order.
+/// A batch against a consumer that claims its slots before they are written and gives up on
+/// them: a poisoned slot's value and every later value of the batch are pushed again behind
+/// it, so single pops still see 1, 2, 3 in order, and no abandoned slot stays counted as a hole.
 #[test]
 fn queue_push_batch_races_poisoning_pops() {
     loom::model(|| {

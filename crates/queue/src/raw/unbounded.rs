@@ -60,8 +60,8 @@
 //! Each slot is finished once, by whichever of its producer and its consumer touches it last:
 //! the consumer after moving a published value out, or the producer after taking back the value
 //! of a poisoned slot (or, for a batch that claimed more slots than it had values, after
-//! abandoning one: `NO_VALUE`). Finishing is a plain `Release` store of `READ` into the slot's
-//! own byte: nobody writes it but the finisher, so it costs no read-modify-write. The finisher of the last slot
+//! abandoning one: `NO_VALUE`). Finishing is a plain `Release` store of `READ`: nobody writes
+//! the state after its finisher, so it costs no read-modify-write. The finisher of the last slot
 //! checks the others; if all are finished, it makes sure both ends have switched past the
 //! segment and retires it through the epoch to the spare pool. If one is not (its consumer or
 //! producer is still moving a value), the segment is parked in the queue's `limbo` list, and
@@ -90,23 +90,11 @@
 //! | `NO_VALUE` | producer | a batch claimed the slot but had no value for it |
 //! | `READ` | the finisher, with a plain store | nobody will touch the slot again |
 //!
-//! `WRITTEN`, `TAKEN` and `NO_VALUE` live in one byte per slot, and the bytes of [`GROUP`]
-//! consecutive slots share one word (`Segment::state`), so that a batch publishes a group with
-//! one compare-exchange. Each bit is set once, by one thread, so a single slot's bit is added
-//! with a `fetch_add` (one `lock xadd` on x86), which never carries into a neighbour's byte.
-//! `READ` has a byte of its own beside each slot's value, written with a plain store, which
-//! must not clobber the neighbours' bits. A pair of `push` and `pop` costs three lock-prefixed
-//! instructions: the two claims and the producer's `WRITTEN`; a batch of `n` costs two claims
-//! and one compare-exchange per group it touches.
+//! `WRITTEN`, `TAKEN` and `NO_VALUE` are each set once, by one thread, so their
+//! read-modify-writes are `fetch_add`s (one `lock xadd` on x86; a `fetch_or` whose result is
+//! used compiles to a compare-exchange loop). A pair of `push` and `pop` costs three
+//! lock-prefixed instructions: the two claims and the producer's `WRITTEN`.
 //!
-//! # Batches and order
-//!
-//! A batch writes a group's values and then publishes the group with one compare-exchange that
-//! sets `WRITTEN` only up to the first slot a consumer has poisoned (`TAKEN` in the word it
-//! read), and `NO_VALUE` on the slots after it; their values are taken back and pushed again,
-//! in order, behind the published ones. Publishing the later slots too would let a consumer
-//! take one of them before the poisoned value is pushed again, reordering the batch.
-
 //! # Recycling
 //!
 //! A retired segment is not freed: `RawQueue::recycle` defers (through the counted
@@ -137,10 +125,8 @@ mod batch;
 mod pool;
 mod retire;
 mod segment;
-mod slot;
 use pool::Pool;
-use segment::{GROUP, Segment};
-use slot::Claimed;
+use segment::Segment;
 
 /// Slots per segment: small under loom so that models cross segment boundaries.
 pub(crate) const SEGMENT_SLOTS: usize = if cfg!(loom) { 2 } else { 255 };
@@ -155,7 +141,7 @@ const SHIFT: usize = 1;
 /// a producer and `pop` may skip the emptiness check until the next switch.
 const HAS_NEXT: u64 = 1;
 
-/// Spare segments a queue keeps for reuse (4.3 KiB each for a `u64`). Retired segments come back
+/// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). Retired segments come back
 /// within a few dozen retirements (every `COLLECT_EVERY`th retirement collects); with 24
 /// spares a single-threaded churn still allocated 22 segments per 1 000 (`tests/recycle.rs`).
 ///
@@ -285,6 +271,25 @@ pub(crate) struct RawQueue<T> {
 unsafe impl<T: Send> Send for RawQueue<T> {}
 // SAFETY: as for `Send`: shared access only moves owned values between threads.
 unsafe impl<T: Send> Sync for RawQueue<T> {}
+
+/// Slots a producer claimed in a batch and has not filled yet: dropping it abandons them (a
+/// short iterator, a poisoned slot that ends the run, or a panic from the iterator).
+struct Claimed<'a, T> {
+    queue: &'a RawQueue<T>,
+    seg: *const Segment<T>,
+    next: usize,
+    end: usize,
+}
+
+impl<T> Drop for Claimed<'_, T> {
+    fn drop(&mut self) {
+        for i in self.next..self.end {
+            // SAFETY: slots `next..end` of `seg` are claimed by this producer and were neither
+            // published nor abandoned yet; each is abandoned once.
+            unsafe { self.queue.abandon(self.seg, i) };
+        }
+    }
+}
 
 impl<T> RawQueue<T> {
     /// An empty queue; allocates nothing.
@@ -643,6 +648,105 @@ impl<T> RawQueue<T> {
                 e.current
             }
         }
+    }
+
+    /// Writes `value` into slot `i` and publishes it; gives the value back if the consumer has
+    /// poisoned the slot (and then finishes the slot).
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, `i < SEGMENT_SLOTS`, and the caller holds the producer claim of slot
+    /// `i` of `seg`, unused so far (so the segment is alive, and nobody else writes the cell).
+    #[inline]
+    unsafe fn publish(&self, seg: *const Segment<T>, i: usize, value: T) -> Result<(), T> {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // SAFETY: only the producer holding the claim writes this cell, and its consumer reads
+        // it only after seeing `WRITTEN`, which is set below.
+        slot.value.with_mut(|c| unsafe { (*c).write(value) });
+        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take`, so the
+        // consumer that sees `WRITTEN` also sees the value written above.
+        let prev = slot.state.fetch_add(WRITTEN, Release);
+        if prev & TAKEN == 0 {
+            // The consumer will see `WRITTEN`, move the value out and finish the slot.
+            return Ok(());
+        }
+        // SAFETY: the slot was poisoned before our bit landed, so its consumer never reads
+        // the cell: the value we wrote is still ours, and we move it out once.
+        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
+        // SAFETY: the consumer is done (it poisoned the slot) and so are we: we finish it.
+        unsafe { self.finish(seg, i) };
+        Err(v)
+    }
+
+    /// Gives up a producer claim without a value: the consumer finds `NO_VALUE` and moves on.
+    ///
+    /// # Safety
+    ///
+    /// As for [`publish`](Self::publish).
+    unsafe fn abandon(&self, seg: *const Segment<T>, i: usize) {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // Counted before the bit is set, so the consumer's decrement (after it sees the bit)
+        // comes after it. Relaxed: a statistic; the bit's Release/Acquire orders the two.
+        self.holes.fetch_add(1, Relaxed);
+        // Release: pairs with the consumer's Acquire load and `fetch_add` in `take`, so our
+        // being done with the slot (and the count above) happens before it finishes the slot.
+        let prev = slot.state.fetch_add(NO_VALUE, Release);
+        if prev & TAKEN != 0 {
+            // The consumer came and went first, without seeing the bit: the hole is no hole.
+            // Relaxed: a statistic.
+            self.holes.fetch_sub(1, Relaxed);
+            // SAFETY: the consumer came and went first: we are the slot's finisher.
+            unsafe { self.finish(seg, i) };
+        }
+    }
+
+    /// Takes the value of slot `i` for its consumer, or poisons the slot if its producer has
+    /// not published within the grace period. `None`: no value here, claim another slot.
+    ///
+    /// # Safety
+    ///
+    /// `seg` is non-null, `i < SEGMENT_SLOTS`, and the caller holds the consumer claim of slot
+    /// `i` of `seg`, unused so far.
+    #[inline]
+    unsafe fn take(&self, seg: *const Segment<T>, i: usize) -> Option<T> {
+        // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
+        let slot = unsafe { (*seg).slots.get_unchecked(i) };
+        // A producer between its claim and its `WRITTEN` bit is usually a few instructions
+        // from done: give it a short, bounded grace period before poisoning its slot (which
+        // would cost it a retry). Bounded, so a preempted producer still never blocks us.
+        //
+        // Acquire (these loads): pair with the Release `fetch_add`s of `publish` and `abandon`,
+        // so a value seen as `WRITTEN` is visible.
+        let mut state = slot.state.load(Acquire);
+        let mut patience = PATIENCE;
+        while state & (WRITTEN | NO_VALUE) == 0 && patience > 0 {
+            spin_loop();
+            patience -= 1;
+            state = slot.state.load(Acquire);
+        }
+        if state & (WRITTEN | NO_VALUE) == 0 {
+            // Out of patience: poison the slot, unless the producer's bit lands first.
+            // Acquire: as the loads above.
+            state = slot.state.fetch_add(TAKEN, Acquire);
+            if state & (WRITTEN | NO_VALUE) == 0 {
+                // Poisoned: the producer takes its value back and finishes the slot.
+                return None;
+            }
+        }
+        let v = if state & WRITTEN != 0 {
+            // SAFETY: `WRITTEN` was set before any `TAKEN` of ours, so the producer has let go
+            // of the value; the claim is ours alone, so we move it out exactly once.
+            Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
+        } else {
+            // An abandoned slot, passed. Relaxed: a statistic (see `abandon`).
+            self.holes.fetch_sub(1, Relaxed);
+            None
+        };
+        // SAFETY: the producer is done with the slot (its bit is set), and so are we.
+        unsafe { self.finish(seg, i) };
+        v
     }
 
     /// Appends `value` to the queue.

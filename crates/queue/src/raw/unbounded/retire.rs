@@ -21,7 +21,7 @@ impl<T> RawQueue<T> {
         // A plain store: nobody writes the state after its finisher (the retirement check only
         // reads it). Release: pairs with the Acquire loads of `finished`, so every access to
         // the slot happens before the segment is retired.
-        slot.read.store(READ, Release);
+        slot.state.store(READ, Release);
         if i + 1 == SEGMENT_SLOTS {
             // SAFETY: the last slot's finisher retires the segment once, or parks it.
             unsafe { self.retire(seg) };
@@ -45,7 +45,7 @@ impl<T> RawQueue<T> {
         // The last slot is known to be finished.
         for i in from..SEGMENT_SLOTS - 1 {
             // Acquire: pairs with the finisher's Release store in `finish`.
-            if s.slots[i].read.load(Acquire) & READ == 0 {
+            if s.slots[i].state.load(Acquire) & READ == 0 {
                 s.checked.store(i, Relaxed);
                 return false;
             }

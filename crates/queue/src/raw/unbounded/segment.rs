@@ -3,27 +3,20 @@
 use super::{Pool, SEGMENT_SLOTS};
 use core::mem::MaybeUninit;
 use freeway_epoch::sync::atomic::Ordering::Relaxed;
-use freeway_epoch::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize};
+use freeway_epoch::sync::atomic::{AtomicU8, AtomicUsize};
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 
-/// Slots whose state bytes share one word ([`Segment::state`]): a batch publishes them with one
-/// read-modify-write.
-pub(super) const GROUP: usize = 8;
-
-/// State words per segment.
-const GROUPS: usize = SEGMENT_SLOTS.div_ceil(GROUP);
-
 pub(super) struct Slot<T> {
-    /// `READ` once the slot is finished (module docs), else 0.
-    pub(super) read: AtomicU8,
+    /// The state bits of the table in the module docs.
+    pub(super) state: AtomicU8,
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
 }
 
 impl<T> Slot<T> {
     pub(super) fn new() -> Self {
         Self {
-            read: AtomicU8::new(0),
+            state: AtomicU8::new(0),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
@@ -38,22 +31,10 @@ pub(super) struct Segment<T> {
     pub(super) parked_next: Atomic<Segment<T>>,
     /// Slots before this one are known to be finished (see `RawQueue::finished`).
     pub(super) checked: AtomicUsize,
-    /// The `WRITTEN`, `TAKEN` and `NO_VALUE` bits of the slots, one byte per slot, [`GROUP`]
-    /// slots per word (see [`state`](Self::state)).
-    states: [AtomicU64; GROUPS],
     pub(super) slots: [Slot<T>; SEGMENT_SLOTS],
 }
 
 impl<T> Segment<T> {
-    /// The word holding slot `i`'s state byte, and the byte's shift in it. Each bit of a byte is
-    /// set at most once, by adding it, so an addition never carries into a neighbour's byte.
-    #[inline]
-    pub(super) fn state(&self, i: usize) -> (&AtomicU64, u32) {
-        debug_assert!(i < SEGMENT_SLOTS);
-        // `i / GROUP < GROUPS` for every slot index.
-        (&self.states[i / GROUP], 8 * (i % GROUP) as u32)
-    }
-
     /// A segment for lap `lap`, taken from `pool` if it has a spare and allocated otherwise.
     ///
     /// Built in place on the heap: a segment of a large `T` would not fit on the stack.
@@ -73,12 +54,9 @@ impl<T> Segment<T> {
                 (*p).parked_next.store(Shared::null(), Relaxed);
                 (*p).checked.store(0, Relaxed);
                 (&raw mut (*p).lap).write(lap);
-                for w in &(*p).states {
-                    w.store(0, Relaxed);
-                }
                 let slots = (&raw const (*p).slots).cast::<Slot<T>>();
                 for i in 0..SEGMENT_SLOTS {
-                    (*slots.add(i)).read.store(0, Relaxed);
+                    (*slots.add(i)).state.store(0, Relaxed);
                 }
                 return Owned::from_raw(p);
             }
@@ -94,10 +72,6 @@ impl<T> Segment<T> {
             (&raw mut (*p).parked_next).write(Atomic::null());
             (&raw mut (*p).checked).write(AtomicUsize::new(0));
             (&raw mut (*p).lap).write(lap);
-            let states = (&raw mut (*p).states).cast::<AtomicU64>();
-            for g in 0..GROUPS {
-                states.add(g).write(AtomicU64::new(0));
-            }
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
                 slots.add(i).write(Slot::new());
