@@ -263,7 +263,8 @@ fn compare_exchange_and_rcu_publish_and_read_values() {
 }
 
 /// A writer that already holds a guard builds its value after pinning, so its own pin's fence
-/// orders nothing about the value: only the `Release` half of the write publishes it. (loom
+/// orders nothing about the value: only the `Release` half of the write publishes it, to `load`
+/// and to `snapshot` under the reader's own pin. (loom
 /// lets every later `SeqCst` fence acquire what came before every earlier one, which the
 /// language does not promise; a writer pinned only inside the call is covered by that, and so
 /// defends nothing.)
@@ -281,6 +282,8 @@ fn a_pinned_writers_store_and_swap_publish_their_values() {
         };
         for _ in 0..2 {
             assert!(cell.load().get() >= 1);
+            let g = freeway_epoch::pin();
+            assert!(cell.snapshot(&g).get() >= 1);
         }
         writer.join().unwrap();
         assert_eq!(cell.load().get(), 3);
