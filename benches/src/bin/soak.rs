@@ -81,10 +81,8 @@ struct Sample {
     retired: f64,
 }
 
-/// What [`run`] returns.
-struct Run<R> {
-    /// Each thread's result.
-    results: Vec<R>,
+/// What [`run`] saw of a phase, beside the threads' results.
+struct Phase {
     samples: Vec<Sample>,
     /// Garbage still outstanding [`SETTLE`] after the threads stopped: every retired object can
     /// be reclaimed once nobody is pinned, so anything left was lost to reclamation.
@@ -95,8 +93,8 @@ struct Run<R> {
 const SETTLE: Duration = Duration::from_secs(2);
 
 /// Runs `work` on `THREADS` threads for `span` while sampling memory and garbage every 20 ms,
-/// then lets the garbage settle.
-fn run<R: Send>(span: Duration, work: impl Fn(usize, &AtomicBool) -> R + Sync) -> Run<R> {
+/// then lets the garbage settle; returns each thread's result and the phase.
+fn run<R: Send>(span: Duration, work: impl Fn(usize, &AtomicBool) -> R + Sync) -> (Vec<R>, Phase) {
     // Start from settled garbage: what earlier phases retired is reclaimed first, so the samples
     // are this phase's.
     freeway_epoch::reclaim_until_quiescent_for(Duration::from_secs(2));
@@ -127,11 +125,8 @@ fn run<R: Send>(span: Duration, work: impl Fn(usize, &AtomicBool) -> R + Sync) -
         stop.store(true, Relaxed);
         let results = workers.into_iter().map(|w| w.join().unwrap()).collect();
         let samples = sampler.join().unwrap();
-        Run {
-            results,
-            samples,
-            left: freeway_epoch::reclaim_until_quiescent_for(SETTLE),
-        }
+        let left = freeway_epoch::reclaim_until_quiescent_for(SETTLE);
+        (results, Phase { samples, left })
     })
 }
 
@@ -192,16 +187,16 @@ fn mixed_verdict(
     name: &str,
     ops: u64,
     span: Duration,
-    samples: &[Sample],
-    left: u64,
+    phase: &Phase,
     ok: Result<String, String>,
 ) -> Verdict {
+    let Phase { samples, left } = phase;
     if let Some(dir) = SAMPLES_DIR.get() {
         let csv: String = samples
             .iter()
             .map(|s| format!("{},{},{},{}\n", s.at, s.rss, s.garbage, s.retired))
             .collect();
-        let path = format!("{dir}/{name}-{}.csv", samples.len());
+        let path = format!("{dir}/{name}.csv");
         if let Err(e) = std::fs::write(&path, csv) {
             eprintln!("soak: cannot write {path}: {e}");
         }
@@ -220,7 +215,7 @@ fn mixed_verdict(
     // Resident memory by its peaks, in phases long enough for its high-water mark to settle.
     let r_judged = span >= RSS_JUDGED_FROM;
     let r_ok = !r_judged || h2.rss_peak <= 1.5 * h1.rss_peak + RSS_FLOOR;
-    let settled = left == 0;
+    let settled = *left == 0;
     let (content_ok, content) = match ok {
         Ok(s) => (true, s),
         Err(s) => (false, s),
@@ -333,11 +328,7 @@ fn pick(rng: &mut Rng, choices: u64, pushes: u64, ins: &Flow, outs: &Flow) -> u6
 
 fn queue(span: Duration) -> Verdict {
     let q = freeway_queue::Queue::new();
-    let Run {
-        results: flows,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (flows, phase) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 1);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         let mut buf = Vec::new();
@@ -374,16 +365,12 @@ fn queue(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
-    mixed_verdict("Queue", ops, span, &samples, left, ok)
+    mixed_verdict("Queue", ops, span, &phase, ok)
 }
 
 fn array_queue(span: Duration) -> Verdict {
     let q = freeway_queue::ArrayQueue::new(256);
-    let Run {
-        results: flows,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (flows, phase) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 11);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         while !stop.load(Relaxed) {
@@ -415,16 +402,12 @@ fn array_queue(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| q.pop()));
-    mixed_verdict("ArrayQueue", ops, span, &samples, left, ok)
+    mixed_verdict("ArrayQueue", ops, span, &phase, ok)
 }
 
 fn stack(span: Duration) -> Verdict {
     let s = freeway_stack::Stack::new();
-    let Run {
-        results: flows,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (flows, phase) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 21);
         let (mut ins, mut outs, mut n, mut ops) = (Flow::default(), Flow::default(), 0u64, 0u64);
         while !stop.load(Relaxed) {
@@ -449,7 +432,7 @@ fn stack(span: Duration) -> Verdict {
         (ins, outs, ops)
     });
     let (ops, ok) = tally(flows, std::iter::from_fn(|| s.pop()));
-    mixed_verdict("Stack", ops, span, &samples, left, ok)
+    mixed_verdict("Stack", ops, span, &phase, ok)
 }
 
 /// Keys per thread in the map's soak (disjoint ranges, so each thread keeps an exact model).
@@ -515,11 +498,7 @@ impl SoakMap for freeway_hashmap::AtomicMap<u64, u64> {
 /// The mixed check of a map: every thread runs random writes and reads on its own key range and
 /// keeps an exact model of it; at the end every entry of every model is looked up.
 fn map_check<M: SoakMap>(name: &str, map: M, span: Duration) -> Verdict {
-    let Run {
-        results: models,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (models, phase) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 31);
         let mut model = BTreeMap::new();
         let mut ops = 0u64;
@@ -569,18 +548,14 @@ fn map_check<M: SoakMap>(name: &str, map: M, span: Duration) -> Verdict {
             "{bad} mismatches, {found} entries against {expected}"
         ))
     };
-    mixed_verdict(name, ops, span, &samples, left, ok)
+    mixed_verdict(name, ops, span, &phase, ok)
 }
 
 fn atomic_arc(span: Duration) -> Verdict {
     // Every value ever stored is a multiple of 7: a reader that sees anything else read freed or
     // torn memory.
     let cell = freeway_atomic_rc::AtomicArc::new(Arc::new(0u64));
-    let Run {
-        results,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (results, phase) = run(span, |t, stop| {
         let mut rng = Rng::new(t as u64 + 41);
         let (mut ops, mut bad) = (0u64, 0u64);
         while !stop.load(Relaxed) {
@@ -608,16 +583,12 @@ fn atomic_arc(span: Duration) -> Verdict {
             Arc::strong_count(&last)
         ))
     };
-    mixed_verdict("AtomicArc", ops, span, &samples, left, ok)
+    mixed_verdict("AtomicArc", ops, span, &phase, ok)
 }
 
 fn seqlock(span: Duration) -> Verdict {
     let lock = freeway_seqlock::SeqLock::new([0u64; 4]);
-    let Run {
-        results,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (results, phase) = run(span, |t, stop| {
         let (mut ops, mut bad, mut x) = (0u64, 0u64, t as u64);
         while !stop.load(Relaxed) {
             for _ in 0..64 {
@@ -639,7 +610,7 @@ fn seqlock(span: Duration) -> Verdict {
     } else {
         Err(format!("{bad} torn reads"))
     };
-    mixed_verdict("SeqLock", ops, span, &samples, left, ok)
+    mixed_verdict("SeqLock", ops, span, &phase, ok)
 }
 
 /// A thread pinned for the middle fifth of `span` while the others churn `churn`.
@@ -648,11 +619,7 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
     let before = Mutex::new(0.0f64);
     let during_ops = AtomicU64::new(0);
     let phase = AtomicU64::new(0); // 0 before, 1 stalled, 2 after
-    let Run {
-        results: _,
-        samples,
-        left,
-    } = run(span, |t, stop| {
+    let (_, Phase { samples, left }) = run(span, |t, stop| {
         if t == 0 {
             // The staller: wait, measure, pin, hold, unpin.
             std::thread::sleep(span * 2 / 5);
