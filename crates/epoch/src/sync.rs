@@ -76,20 +76,36 @@ pub mod atomic {
     #[cfg(not(loom))]
     pub use portable_atomic::AtomicU128;
 
-    /// A 16-byte atomic integer emulated for loom, which has none: the value behind a loom
-    /// mutex, so that a model explores every interleaving of the 16-byte operations, each of
-    /// them indivisible. The emulation is stronger than the hardware: every operation
-    /// synchronises with the one before it (as `SeqCst` would), whatever ordering it names, so a
-    /// model cannot catch an ordering on these operations that is too weak.
+    /// A 16-byte atomic integer emulated for loom, which has none, with the orderings it is
+    /// given. Every value ever stored is kept, in order, and a loom `AtomicUsize` holds the
+    /// index of the current one: a load is a load of the index with the caller's ordering, a
+    /// store or swap stores a new index, and a compare-exchange compares the value at the index
+    /// it loaded and exchanges the index. So a model sees each operation's release and acquire
+    /// as named, and explores stale reads of a `Relaxed` (or `Acquire`) load as it does for
+    /// its own atomics; a model can catch an ordering on these operations that is too weak.
+    /// (The list of values sits behind a std mutex, which loom does not see and which adds no
+    /// happens-before: it only keeps the vector's memory safe.)
     #[cfg(loom)]
-    #[derive(Debug)]
-    pub struct AtomicU128(loom::sync::Mutex<u128>);
+    pub struct AtomicU128 {
+        current: loom::sync::atomic::AtomicUsize,
+        values: std::sync::Mutex<Vec<u128>>,
+    }
+
+    #[cfg(loom)]
+    impl std::fmt::Debug for AtomicU128 {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("AtomicU128").finish_non_exhaustive()
+        }
+    }
 
     #[cfg(loom)]
     impl AtomicU128 {
         /// A new atomic holding `v`.
         pub fn new(v: u128) -> Self {
-            Self(loom::sync::Mutex::new(v))
+            Self {
+                current: loom::sync::atomic::AtomicUsize::new(0),
+                values: std::sync::Mutex::new(vec![v]),
+            }
         }
 
         /// Whether the operations are lock-free (in a model, as on x86-64: yes).
@@ -97,36 +113,56 @@ pub mod atomic {
             true
         }
 
+        /// The value stored at index `i`.
+        fn at(&self, i: usize) -> u128 {
+            self.values.lock().unwrap_or_else(|e| e.into_inner())[i]
+        }
+
+        /// Keeps `v` and returns its index (not yet current).
+        fn keep(&self, v: u128) -> usize {
+            let mut values = self.values.lock().unwrap_or_else(|e| e.into_inner());
+            values.push(v);
+            values.len() - 1
+        }
+
         /// The value.
-        pub fn load(&self, _order: Ordering) -> u128 {
-            *self.0.lock().unwrap()
+        pub fn load(&self, order: Ordering) -> u128 {
+            self.at(self.current.load(order))
         }
 
         /// Stores `v`.
-        pub fn store(&self, v: u128, _order: Ordering) {
-            *self.0.lock().unwrap() = v;
+        pub fn store(&self, v: u128, order: Ordering) {
+            let i = self.keep(v);
+            self.current.store(i, order);
         }
 
         /// Stores `v` and returns the previous value.
-        pub fn swap(&self, v: u128, _order: Ordering) -> u128 {
-            std::mem::replace(&mut *self.0.lock().unwrap(), v)
+        pub fn swap(&self, v: u128, order: Ordering) -> u128 {
+            let i = self.keep(v);
+            self.at(self.current.swap(i, order))
         }
 
         /// Stores `new` if the value is `current`; returns the previous value, `Ok` if it was
-        /// `current`.
+        /// `current`. A failure is a load with `failure`; a success exchanges the index it
+        /// compared with `success` (if another store came between, it compares again).
         pub fn compare_exchange(
             &self,
             current: u128,
             new: u128,
-            _success: Ordering,
-            _failure: Ordering,
+            success: Ordering,
+            failure: Ordering,
         ) -> Result<u128, u128> {
-            let mut v = self.0.lock().unwrap();
-            if *v == current {
-                *v = new;
-                Ok(current)
-            } else {
-                Err(*v)
+            let mut i = self.current.load(failure);
+            loop {
+                let v = self.at(i);
+                if v != current {
+                    return Err(v);
+                }
+                let j = self.keep(new);
+                match self.current.compare_exchange(i, j, success, failure) {
+                    Ok(_) => return Ok(v),
+                    Err(now) => i = now,
+                }
             }
         }
 

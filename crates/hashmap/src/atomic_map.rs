@@ -173,6 +173,33 @@ fn user_key<K: Word>(raw: u64) -> K {
 /// the panic is caught, the slot is left as it was and the rest of the chunk is handed back to
 /// be moved by the next writer.
 ///
+/// # Memory ordering
+///
+/// A key's value is an atomic message, as an [`AtomicU64`](std::sync::atomic::AtomicU64)
+/// written and read with `AcqRel`: every write that stores a value releases it, and every
+/// operation that returns a stored value (`get`, and the old value or the current one that a
+/// write returns, including a `get_or_insert` or a `compare_exchange` that stores nothing)
+/// acquires it. So what a thread wrote before it stored a value is visible to any thread that
+/// reads that value from the map.
+///
+/// ```
+/// use freeway_hashmap::AtomicMap;
+/// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+/// use std::thread;
+///
+/// let ready: AtomicMap<u8, bool> = AtomicMap::new();
+/// let data = AtomicU32::new(0);
+/// thread::scope(|s| {
+///     s.spawn(|| {
+///         data.store(7, Relaxed);
+///         ready.insert(1, true);
+///     });
+///     if ready.get(1) == Some(true) {
+///         assert_eq!(data.load(Relaxed), 7); // published by the insert
+///     }
+/// });
+/// ```
+///
 /// # Examples
 ///
 /// ```

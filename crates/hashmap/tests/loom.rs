@@ -87,6 +87,32 @@ fn resize_races_reader_and_writer() {
     });
 }
 
+/// An iterator racing a writer that fills a 2-slot table and resizes it: the key there before
+/// is yielded exactly once, each new key at most once, each with its own value; and every entry
+/// and table the iterator reaches was published to it (loom checks their witnesses).
+#[test]
+fn iter_races_insert_and_resize() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        map.pin().insert(1, 100);
+        let m = map.clone();
+        let reader = thread::spawn(move || {
+            let r = m.pin();
+            r.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>()
+        });
+        {
+            let r = map.pin();
+            r.insert(2, 200);
+            r.insert(3, 300);
+        }
+        let seen = reader.join().unwrap();
+        let count = |k| seen.iter().filter(|e| e.0 == k).count();
+        assert_eq!(count(1), 1, "{seen:?}");
+        assert!(count(2) <= 1 && count(3) <= 1, "{seen:?}");
+        assert!(seen.iter().all(|&(k, v)| v == k * 100), "{seen:?}");
+    });
+}
+
 /// Two writers insert different keys into a 2-slot table, racing each other's resize.
 #[test]
 fn two_writers_race_a_resize() {
@@ -365,4 +391,68 @@ fn atomic_same_tag_inserts_share_no_slot() {
         assert_eq!(map.get(1), None);
         assert_eq!(map.get(2), Some(20));
     });
+}
+
+/// Data written before a value is stored, as loom sees it: a cell written once by the thread
+/// that stores the value, read by whoever reads that value back from the map.
+struct Data(freeway_epoch::sync::cell::UnsafeCell<u64>);
+
+// SAFETY: written once, by one thread, before the value that publishes it is stored; read only
+// by threads that read that value (the happens-before the models check).
+unsafe impl Sync for Data {}
+
+impl Data {
+    fn new() -> Arc<Self> {
+        Arc::new(Data(freeway_epoch::sync::cell::UnsafeCell::new(0)))
+    }
+    fn write(&self, v: u64) {
+        // SAFETY: see the `Sync` impl.
+        self.0.with_mut(|c| unsafe { *c = v });
+    }
+    fn read(&self) -> u64 {
+        // SAFETY: see the `Sync` impl.
+        self.0.with(|c| unsafe { *c })
+    }
+}
+
+/// A stored value carries what its writer did before (the type's "Memory ordering" docs), for
+/// a key of the table and for a key of a side cell: a `get_or_insert` that loses its exchange
+/// keeps the value it lost to, and a `get`, both read the writer's data. The key starts removed,
+/// so a table key's slot is ABSENT and the exchange is on that slot. Both threads pin before the
+/// data is written: a pin is a `SeqCst` fence, and loom lets a later fence acquire whatever came
+/// before an earlier one, so a writer that pinned after writing its data would hand the data
+/// over by its pin alone and hide the orderings of the value's own loads and exchanges.
+fn value_carries_its_writes(key: u64) {
+    loom::model(move || {
+        let map = Arc::new(AtomicMap::with_capacity_and_hasher(1, Default::default()));
+        map.insert(key, 0);
+        map.remove(key);
+        let data = Data::new();
+        let (m, d) = (map.clone(), data.clone());
+        let reader = thread::spawn(move || {
+            let r = m.pin();
+            if r.get_or_insert(key, 2) == 1 {
+                assert_eq!(d.read(), 42);
+            }
+            if r.get(key) == Some(1) {
+                assert_eq!(d.read(), 42);
+            }
+        });
+        let w = map.pin();
+        data.write(42);
+        w.insert(key, 1);
+        drop(w);
+        reader.join().unwrap();
+    });
+}
+
+#[test]
+fn atomic_a_value_carries_its_writes() {
+    value_carries_its_writes(7);
+}
+
+/// As above for the key whose bits XOR the map's key flip are 0: it lives in a side cell.
+#[test]
+fn atomic_a_side_value_carries_its_writes() {
+    value_carries_its_writes(0x9E37_79B9_7F4A_7C15);
 }

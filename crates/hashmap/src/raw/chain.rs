@@ -29,6 +29,43 @@ pub(super) const SHARED_STRIPES: usize = 4;
 #[cfg(loom)]
 pub(super) const SHARED_STRIPES: usize = 1;
 
+/// A mark of an object's making that loom can see.
+///
+/// A table's or an entry's plain fields are written before its pointer is published (a
+/// `Release` or stronger store or exchange), and read by threads that `Acquire` the pointer.
+/// loom cannot see plain fields, so a pointer load weakened to `Relaxed` would pass every model.
+/// Under loom a witness is a cell made with its object and read each time a pointer to the
+/// object is followed (`deref`, the boxed map's `decode`): a read without the happens-before of
+/// the object's making is a causality violation, which fails the model. Elsewhere it is
+/// zero-sized and its check compiles to nothing.
+pub(crate) struct Witness(#[cfg(loom)] freeway_epoch::sync::cell::UnsafeCell<()>);
+
+// SAFETY: the cell holds a unit that nobody writes after the witness is made; it exists only
+// for loom's bookkeeping of who read it, which loom keeps thread-safely.
+#[cfg(loom)]
+unsafe impl Sync for Witness {}
+
+// Nothing a panic could leave half-written: the witness holds no state of the map.
+#[cfg(loom)]
+impl std::panic::RefUnwindSafe for Witness {}
+
+impl Witness {
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        Self(
+            #[cfg(loom)]
+            freeway_epoch::sync::cell::UnsafeCell::new(()),
+        )
+    }
+
+    /// Under loom, fails the model unless the object's making happens before this call.
+    #[inline(always)]
+    pub(crate) fn check(&self) {
+        #[cfg(loom)]
+        self.0.with(|_| ());
+    }
+}
+
 /// A table of a map's chain.
 pub(super) trait ChainTable: Sized {
     /// A table of at least `capacity` slots, all EMPTY.
@@ -42,6 +79,8 @@ pub(super) trait ChainTable: Sized {
     /// Slots claimed (with a value, or given up by a remove, or moved on): exact when no write
     /// is in flight, or an estimate (see `AtomicMap`'s table).
     fn claimed(&self) -> usize;
+    /// Its witness (see [`Witness`]).
+    fn witness(&self) -> &Witness;
 }
 
 /// The number of buckets of `bucket` slots for a table of at least `capacity` slots (and at
@@ -216,12 +255,14 @@ fn promote<T: ChainTable>(root: &Atomic<T>, ts: Shared<'_, T>, guard: &Guard) {
 
 /// Dereferences a table pointer loaded under `guard`.
 #[inline(always)]
-pub(super) fn deref<'g, T>(t: Shared<'g, T>) -> &'g T {
+pub(super) fn deref<'g, T: ChainTable>(t: Shared<'g, T>) -> &'g T {
     debug_assert!(!t.is_null());
     // SAFETY: table pointers come from a map's root or a table's `next`; a table is retired
     // only after the root has moved past it, so one loaded under a guard lives as long as the
     // guard (for the boxed map's `RootView`, loaded through an unprotected guard: as long as
     // the caller's pin). Under the exclusive access of a map's `Drop` or `drain_owned`,
     // nothing is retired at all.
-    unsafe { t.deref() }
+    let t = unsafe { t.deref() };
+    t.witness().check();
+    t
 }

@@ -123,11 +123,12 @@ impl<'g, K, V> RootView<'g, K, V> {
 
     /// Whether a resize has linked a table after this one (then `rest` has a walk to do).
     pub(crate) fn resized(&self) -> bool {
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
+        // Relaxed: only compared with null; `rest` loads the pointer again with Acquire before
+        // it follows it.
         !self
             .table
             .next
-            .load(Ordering::Acquire, Self::guard())
+            .load(Ordering::Relaxed, Self::guard())
             .is_null()
     }
 

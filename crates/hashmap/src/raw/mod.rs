@@ -138,6 +138,16 @@
 //! (see `ZeroedArray`), whose large blocks are pages the kernel zeroes on first touch, so the
 //! cost is spread over the writers that copy into the table and insert into it.
 
+/// A protocol invariant: checked in debug builds, and always under loom, whose models run in
+/// release builds (where `debug_assert!` is off) and are where a broken protocol shows first.
+macro_rules! invariant {
+    ($($t:tt)*) => {
+        if cfg!(any(debug_assertions, loom)) {
+            assert!($($t)*);
+        }
+    };
+}
+
 pub(crate) mod atomic;
 mod cache;
 mod chain;
@@ -370,7 +380,7 @@ impl<K, V> RawMap<K, V> {
                         // A tag is written after its slot's claim, so a tagged slot is never
                         // EMPTY or SEALED.
                         Slot::Empty | Slot::Sealed => {
-                            debug_assert!(false, "a tagged slot unclaimed")
+                            invariant!(false, "a tagged slot unclaimed")
                         }
                         Slot::Tomb => {}
                         Slot::Moved => saw_moved = true,
@@ -447,7 +457,7 @@ impl<K, V> RawMap<K, V> {
                 let s = bucket.slots[k].load(Ordering::Acquire, guard);
                 match decode(s) {
                     Slot::Empty => {
-                        debug_assert!(byte == UNTAGGED, "a tagged slot unclaimed");
+                        invariant!(byte == UNTAGGED, "a tagged slot unclaimed");
                         c.dist += k;
                         return (Err(End::Empty(idx)), c);
                     }
@@ -496,8 +506,9 @@ impl<K, V> RawMap<K, V> {
         guard: &'g Guard,
     ) -> Pos<'g, K, V> {
         let mut ts = self.root(guard);
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        if !table(ts).next.load(Ordering::Acquire, guard).is_null() {
+        // Relaxed: only compared with null, to decide whether to help; `help_copy` loads the
+        // pointer again with Acquire before it follows it.
+        if !table(ts).next.load(Ordering::Relaxed, guard).is_null() {
             self.help_copy(ts, guard);
             ts = self.root(guard);
         }
@@ -532,7 +543,7 @@ impl<K, V> RawMap<K, V> {
                     }
                     if next.is_null() {
                         // A MOVED slot implies a next table; this is unreachable in practice.
-                        debug_assert!(false, "MOVED slot without a next table");
+                        invariant!(false, "MOVED slot without a next table");
                         next = self.start_resize(t, t.capacity(), guard);
                     }
                     // Every writer, claiming or not, seals the end of the chain before it goes
@@ -574,7 +585,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         pinned: &'g Pinned,
     ) -> Inserted<'g, K, V> {
         let guard = pinned.guard();
-        let mut new = new_entry(Entry { hash, key, value });
+        let mut new = new_entry(Entry::new(hash, key, value));
         loop {
             let kp: *const K = &new.key;
             let mut eq = |k: &K| {
@@ -591,11 +602,13 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                     }
                     // AcqRel: Release publishes the new entry; Acquire orders our later read of
                     // `old` after the writer that published it (pairs with its Release CAS).
+                    // Relaxed on failure: the entry that beat us is not read; the loop walks the
+                    // chain again with its own Acquire loads.
                     match table.slot(idx).compare_exchange(
                         cur,
                         new,
                         Ordering::AcqRel,
-                        Ordering::Acquire,
+                        Ordering::Relaxed,
                         guard,
                     ) {
                         Ok(_) => {
@@ -607,12 +620,13 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                     }
                 }
                 Pos::Vacant { table, idx } => {
-                    // AcqRel: Release publishes the new entry; Acquire reads a competing claim.
+                    // AcqRel: Release publishes the new entry (Acquire: see above). Relaxed on
+                    // failure: the competing claim is not read; the loop walks the chain again.
                     match table.slot(idx).compare_exchange(
                         Shared::null(),
                         new,
                         Ordering::AcqRel,
-                        Ordering::Acquire,
+                        Ordering::Relaxed,
                         guard,
                     ) {
                         Ok(s) => {
@@ -658,11 +672,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
             match f(old.map(|e| &e.value)) {
                 Op::Keep => return (old, old),
                 Op::Set(v) => {
-                    let new = new_entry(Entry {
-                        hash,
-                        key,
-                        value: v,
-                    });
+                    let new = new_entry(Entry::new(hash, key, v));
                     // AcqRel: Release publishes the new entry. Relaxed on failure: the value
                     // that beat us is not read; the loop walks the chain again with its own
                     // Acquire loads.

@@ -23,7 +23,7 @@ impl<K, V> RawMap<K, V> {
             for slot in tb.buckets.iter().flat_map(|b| b.slots.iter()) {
                 let s = slot.load(Ordering::Relaxed, guard);
                 // Only LIVE entries are owned by a table: MOVED, SEALED and TOMB hold none.
-                debug_assert!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
+                invariant!(s.is_null() || s.tag() == 0, "a FROZEN slot with no mover");
                 if !s.is_null() && s.tag() == 0 {
                     slot.store(Shared::null().with_tag(TOMB), Ordering::Relaxed);
                     // SAFETY: a LIVE entry is owned by its slot alone (see above), which no

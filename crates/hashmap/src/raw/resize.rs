@@ -102,13 +102,14 @@ impl<K, V> RawMap<K, V> {
                     // changes from here on.
                     t.publish(i, tag(e.hash));
                     // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
-                    // now on); Acquire on failure reads the replacement entry.
+                    // now on). Relaxed on failure: the replacement entry is not read here; the
+                    // loop loads the slot again with Acquire.
                     if t.slot(i)
                         .compare_exchange(
                             s,
                             s.with_tag(MOVING),
                             Ordering::AcqRel,
-                            Ordering::Acquire,
+                            Ordering::Relaxed,
                             guard,
                         )
                         .is_ok()
@@ -123,7 +124,7 @@ impl<K, V> RawMap<K, V> {
                 }
                 Slot::Frozen(_) => {
                     // Only the owner of a chunk freezes its slots, and chunks are claimed once.
-                    debug_assert!(false, "a slot frozen twice");
+                    invariant!(false, "a slot frozen twice");
                     return;
                 }
             }
@@ -154,13 +155,14 @@ impl<K, V> RawMap<K, V> {
                         match self.grow_decision(t, &chain) {
                             None => {
                                 // AcqRel: Release publishes the entry (already initialised) in
-                                // its new table; Acquire reads a competing claim on failure.
+                                // its new table. Relaxed on failure: the competing claim is not
+                                // read; the loop walks the table again with Acquire loads.
                                 if t.slot(i)
                                     .compare_exchange(
                                         Shared::null(),
                                         p.with_tag(0),
                                         Ordering::AcqRel,
-                                        Ordering::Acquire,
+                                        Ordering::Relaxed,
                                         guard,
                                     )
                                     .is_ok()
@@ -178,7 +180,12 @@ impl<K, V> RawMap<K, V> {
                     }
                     next
                 }
-                End::Sealed => t.next.load(Ordering::Acquire, guard),
+                // Relaxed: a slot is sealed, and tagged SEALED_TAG, only once `t.next` is
+                // linked (every sealer saw it non-null first or linked it), and the walk read the
+                // seal with an Acquire load of the slot or the tag word, which synchronizes with
+                // the seal's Release: so this load reads the link, and the next table's making
+                // happens before us through that chain.
+                End::Sealed => t.next.load(Ordering::Relaxed, guard),
                 End::Full => self.start_resize(t, t.capacity() * 2, guard),
             };
             t = table(next);
@@ -188,14 +195,15 @@ impl<K, V> RawMap<K, V> {
     /// Seals the EMPTY slot `i` and tags it SEALED; false if it is no longer EMPTY.
     pub(super) fn seal(t: &Table<K, V>, i: usize, guard: &Guard) -> bool {
         // AcqRel: Release orders the seal after our earlier reads (of the chain for a writer, of
-        // `next` for a mover); Acquire reads a competing claim on failure.
+        // `next` for a mover). Relaxed on failure: the competing claim is not read; every caller
+        // told "no longer EMPTY" loads the slot, or walks the chain, again with Acquire.
         let sealed = t
             .slot(i)
             .compare_exchange(
                 Shared::null(),
                 Shared::null().with_tag(SEALED),
                 Ordering::AcqRel,
-                Ordering::Acquire,
+                Ordering::Relaxed,
                 guard,
             )
             .is_ok();

@@ -1,7 +1,7 @@
 //! One table of the map: the boxed entry, the slot and tag-word arrays and their accessors (see
 //! "Slot states" and "Tag bytes" in the parent module's docs).
 
-use super::chain::{self, ChainTable, STRIPES};
+use super::chain::{self, ChainTable, STRIPES, Witness};
 use super::counter::Striped;
 use super::probe::{tag, tag_byte};
 #[cfg(not(loom))]
@@ -17,6 +17,19 @@ pub(crate) struct Entry<K, V> {
     pub(crate) hash: u64,
     pub(crate) key: K,
     pub(crate) value: V,
+    pub(crate) witness: Witness,
+}
+
+impl<K, V> Entry<K, V> {
+    #[inline(always)]
+    pub(crate) fn new(hash: u64, key: K, value: V) -> Self {
+        Self {
+            hash,
+            key,
+            value,
+            witness: Witness::new(),
+        }
+    }
 }
 
 /// A decoded slot.
@@ -43,6 +56,7 @@ pub(super) fn decode<'g, K, V>(s: Shared<'g, Entry<K, V>>) -> Slot<'g, K, V> {
             // entries are retired only after they are unlinked (replaced, removed, or the old
             // slot MOVED before the new copy is replaced), so the entry outlives `'g`.
             let e = unsafe { s.deref() };
+            e.witness.check();
             if tag == MOVING {
                 Slot::Frozen(e)
             } else {
@@ -88,6 +102,7 @@ pub(super) struct Table<K, V> {
     /// Slots claimed in this table (LIVE or TOMB now, or moved on), striped like the map's
     /// length: `grow_decision` tells a table clogged with tombstones from one long chain.
     pub(super) claimed: Striped,
+    pub(super) witness: Witness,
 }
 
 impl<K, V> Table<K, V> {
@@ -113,6 +128,7 @@ impl<K, V> Table<K, V> {
             done: AtomicUsize::new(0),
             // A stripe per 64 buckets, up to `STRIPES`: small tables stay small.
             claimed: Striped::shared((nb / 64).clamp(1, STRIPES)),
+            witness: Witness::new(),
         }
     }
 
@@ -191,7 +207,7 @@ impl<K, V> Table<K, V> {
     #[inline]
     pub(super) fn publish(&self, i: usize, byte: u8) {
         let cur = self.tag_of(i);
-        debug_assert!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
+        invariant!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
         if cur == UNTAGGED {
             // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`. A
             // tag byte changes once, from UNTAGGED to the one value its slot's word dictates,
@@ -217,6 +233,9 @@ impl<K, V> ChainTable for Table<K, V> {
     }
     fn claimed(&self) -> usize {
         self.claimed.sum()
+    }
+    fn witness(&self) -> &Witness {
+        &self.witness
     }
 }
 

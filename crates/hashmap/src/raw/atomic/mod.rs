@@ -325,7 +325,7 @@ impl RawAtomicMap {
         let home = t.home(hash);
         for step in 0..=t.bmask {
             let b = home.wrapping_add(step) & t.bmask;
-            // Acquire: pairs with the AcqRel CAS in `set_nibble`.
+            // Acquire: pairs with the Release CAS in `set_nibble` (a seal).
             let w = t.tags_at(b).load(Ordering::Acquire);
             let mut m = candidates(w, tg);
             while m != 0 {
@@ -708,7 +708,7 @@ impl RawAtomicMap {
                 }
                 Slot::Sealed => return Ok(()),
                 Slot::Moved { .. } => {
-                    debug_assert!(false, "only the owner of a chunk moves its slots");
+                    invariant!(false, "only the owner of a chunk moves its slots");
                     return Ok(());
                 }
                 Slot::Present { key, value } => (key, Some(value)),

@@ -2,7 +2,7 @@
 //! "Tags" and "Resizing" in the parent module's docs).
 
 use super::{BUCKET, UNTAGGED, nibble, untagged};
-use crate::raw::chain::{self, ChainTable};
+use crate::raw::chain::{self, ChainTable, Witness};
 #[cfg(not(loom))]
 use crate::raw::zeroed::ZeroedArray;
 use freeway_epoch::sync::Mutex;
@@ -62,6 +62,7 @@ pub(super) struct Table {
     /// whether there are any (so that helpers look at the mutex only then).
     pub(super) returned: Mutex<Vec<(usize, usize)>>,
     pub(super) any_returned: AtomicBool,
+    pub(super) witness: Witness,
 }
 
 impl Table {
@@ -86,6 +87,7 @@ impl Table {
             done: AtomicUsize::new(0),
             returned: Mutex::new(Vec::new()),
             any_returned: AtomicBool::new(false),
+            witness: Witness::new(),
         }
     }
 
@@ -122,24 +124,31 @@ impl Table {
     /// Slot `i`'s tag nibble.
     #[inline(always)]
     pub(super) fn nibble_of(&self, i: usize) -> u32 {
-        // Acquire: pairs with the AcqRel CAS in `set_nibble`.
-        nibble(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
+        // Relaxed: the only caller, a mover sealing an EMPTY slot, reads nothing through the
+        // nibble: it picks which compare-exchange to try (`set_nibble`, or the slot's), and that
+        // exchange checks the state again.
+        nibble(self.tags_at(i / BUCKET).load(Ordering::Relaxed), i % BUCKET)
     }
 
     /// Sets slot `i`'s tag nibble from UNTAGGED to `nib`; false if it is no longer UNTAGGED.
     pub(super) fn set_nibble(&self, i: usize, nib: u32) -> bool {
         let word = self.tags_at(i / BUCKET);
         let shift = 4 * (i % BUCKET);
-        // Acquire: pairs with the CAS below in other threads.
-        let mut w = word.load(Ordering::Acquire);
+        // Relaxed: `w` is only the expected value of the exchange below and the nibble it
+        // checks; a caller told "no longer UNTAGGED" reads nothing through the word (a writer
+        // walks the chain again, a mover loads the slot again, both with Acquire loads).
+        let mut w = word.load(Ordering::Relaxed);
         loop {
             if nibble(w, i % BUCKET) != UNTAGGED {
                 return false;
             }
-            // AcqRel: Release publishes the reservation (or seal) to walkers that Acquire the
-            // word; Acquire reads the word that beat us on failure. The other nibbles of the
-            // word may change meanwhile: then retry.
-            match word.compare_exchange(w, w | (nib << shift), Ordering::AcqRel, Ordering::Acquire)
+            // Release: publishes the seal to walkers that Acquire the word, so that one that
+            // sees SEALED_TAG sees the next table linked before it (`move_slot` seals only after
+            // `next` is set); a reservation publishes nothing (the slot's own exchange
+            // publishes the key). Nothing is read through the word here, so no Acquire, and
+            // Relaxed on failure: the word that beat us only becomes the next expected value.
+            // The other nibbles of the word may change meanwhile: then retry.
+            match word.compare_exchange(w, w | (nib << shift), Ordering::Release, Ordering::Relaxed)
             {
                 Ok(_) => return true,
                 Err(cur) => w = cur,
@@ -199,6 +208,9 @@ impl ChainTable for Table {
     fn done(&self) -> &AtomicUsize {
         &self.done
     }
+    fn witness(&self) -> &Witness {
+        &self.witness
+    }
     /// Counted from the tag nibbles (a reserved or sealed nibble is a claimed slot, near enough
     /// for the resize heuristics): all of them in a table of up to 64 buckets, otherwise 64 tag
     /// words spread evenly over the table, scaled up. Writers keep no claim counter, which
@@ -208,9 +220,9 @@ impl ChainTable for Table {
         let (samples, stride) = if nb <= 64 { (nb, 1) } else { (64, nb / 64) };
         let taken: usize = (0..samples)
             .map(|i| {
-                // Acquire: pairs with the AcqRel CAS in `set_nibble` (a statistic; any value
-                // the word had will do).
-                let w = self.tags_at(i * stride).load(Ordering::Acquire);
+                // Relaxed: a statistic for the resize heuristics; any value the word had will
+                // do, and nothing is read through it.
+                let w = self.tags_at(i * stride).load(Ordering::Relaxed);
                 BUCKET - untagged(w) as usize
             })
             .sum();
