@@ -11,9 +11,10 @@ impl<K, V> RawMap<K, V> {
         s: Shared<'_, Entry<K, V>>,
         guard: &Guard,
     ) {
-        // Acquire: pairs with the Release store of MOVED in `copy_slot`, after which the entry
-        // is in the next table.
-        freeway_epoch::sync::wait_until(|| t.slot(idx).load(Ordering::Acquire, guard) != s);
+        // Relaxed: the word is only compared with `s`; both callers then load the slot again
+        // with Acquire (the walk looks at the same slot again, `clear` repeats its loop), which
+        // pairs with the Release store of MOVED in `copy_slot`.
+        freeway_epoch::sync::wait_until(|| t.slot(idx).load(Ordering::Relaxed, guard) != s);
     }
 
     /// Whether a chain of `chain.dist` slots calls for a resize, and to what capacity (see
@@ -115,7 +116,7 @@ impl<K, V> RawMap<K, V> {
                         .is_ok()
                     {
                         self.insert_copy(next, s, e.hash, guard);
-                        // Release: pairs with the Acquire loads in `wait_moved`, `get` and
+                        // Release: pairs with the Acquire loads in `get` and
                         // `locate`: whoever sees MOVED sees the entry in the next table.
                         t.slot(i)
                             .store(Shared::null().with_tag(MOVING), Ordering::Release);

@@ -181,16 +181,19 @@ impl<K, V> Table<K, V> {
     /// Slot `i`'s tag byte.
     #[inline(always)]
     pub(super) fn tag_of(&self, i: usize) -> u8 {
-        // Acquire: pairs with the Release `fetch_or`s of `mark` and `publish`: a thread that
-        // reads a tag reads the slot word in the state that was tagged, or later.
-        tag_byte(self.tags_at(i / BUCKET).load(Ordering::Acquire), i % BUCKET)
+        // Relaxed: both callers read nothing through the byte. `publish` only decides whether
+        // to OR in a byte that racing writers OR identically; an iterator's `current` has
+        // already loaded the slot with Acquire (which published the entry) and only asks
+        // whether the claim is tagged yet. The walks that do read slots after their tags
+        // (`get`, `walk`) load the tag words themselves, with Acquire.
+        tag_byte(self.tags_at(i / BUCKET).load(Ordering::Relaxed), i % BUCKET)
     }
 
     /// Publishes the tag of the key that has just claimed slot `i` (EMPTY -> LIVE) and counts
     /// the claim. Only the claimer calls it, once.
     #[inline(always)]
     pub(super) fn mark(&self, i: usize, hash: u64) {
-        // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`: a thread
+        // Release: pairs with the Acquire tag-word loads in `get` and `walk`: a thread
         // that reads the tag reads the claim (or a later state) when it loads the slot. The byte
         // is UNTAGGED or already `tag(hash)` (a helper's `publish`), so the OR leaves exactly
         // the tag, and no other byte changes.
@@ -209,7 +212,7 @@ impl<K, V> Table<K, V> {
         let cur = self.tag_of(i);
         invariant!(cur == UNTAGGED || cur == byte, "a slot tagged twice");
         if cur == UNTAGGED {
-            // Release: pairs with the Acquire tag-word loads in `get`, `walk` and `tag_of`. A
+            // Release: pairs with the Acquire tag-word loads in `get` and `walk`. A
             // tag byte changes once, from UNTAGGED to the one value its slot's word dictates,
             // so racing writers OR the same bits.
             self.tags_at(i / BUCKET)
