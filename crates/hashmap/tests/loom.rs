@@ -64,6 +64,14 @@ fn update_races_remove() {
     });
 }
 
+/// Inserts 2 -> 200 and 3 -> 300 into a `tiny` map that holds key 1: they fill its 2-slot table
+/// and force a resize and copy.
+fn fill_and_resize(map: &HashMap<u64, u64>) {
+    let r = map.pin();
+    r.insert(2, 200);
+    r.insert(3, 300);
+}
+
 /// A writer fills a 2-slot table (forcing a resize and copy) while a reader looks up a key that
 /// was there before: the reader always finds it, and nothing is lost.
 #[test]
@@ -73,11 +81,7 @@ fn resize_races_reader_and_writer() {
         map.pin().insert(1, 100);
         let m = map.clone();
         let reader = thread::spawn(move || m.pin().get(&1).copied());
-        {
-            let r = map.pin();
-            r.insert(2, 200);
-            r.insert(3, 300);
-        }
+        fill_and_resize(&map);
         assert_eq!(reader.join().unwrap(), Some(100));
         let r = map.pin();
         assert_eq!(r.get(&1), Some(&100));
@@ -100,11 +104,7 @@ fn iter_races_insert_and_resize() {
             let r = m.pin();
             r.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>()
         });
-        {
-            let r = map.pin();
-            r.insert(2, 200);
-            r.insert(3, 300);
-        }
+        fill_and_resize(&map);
         let seen = reader.join().unwrap();
         let count = |k| seen.iter().filter(|e| e.0 == k).count();
         assert_eq!(count(1), 1, "{seen:?}");
