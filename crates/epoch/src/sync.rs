@@ -59,6 +59,46 @@ pub mod atomic {
     #[cfg(loom)]
     pub fn compiler_fence(_order: Ordering) {}
 
+    /// Puts an atomic's initial value into the single total order of `SeqCst` operations, in a
+    /// loom model; does nothing otherwise.
+    ///
+    /// loom 0.7 keeps a `SeqCst` load from reading a `SeqCst` store that a newer `SeqCst` store
+    /// has replaced, which models that total order, but it records the value an atomic is made
+    /// with as a non-`SeqCst` store, so such a load may still return the initial value after
+    /// another thread's `SeqCst` store. The memory model rules that out: the initial value
+    /// happens before every operation on the atomic, so a `SeqCst` load that follows a `SeqCst`
+    /// store in the total order cannot read it. A constructor whose atomics take part in a
+    /// `SeqCst` argument (a store-buffering shape: each side stores, then loads what the other
+    /// stored) calls this on each of them, so that loom checks the argument instead of
+    /// reporting an outcome that cannot happen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use freeway_epoch::sync::atomic::{AtomicUsize, Ordering, SeqCstInit};
+    ///
+    /// let flag = AtomicUsize::new(0);
+    /// flag.seq_cst_init();
+    /// assert_eq!(flag.load(Ordering::SeqCst), 0);
+    /// ```
+    pub trait SeqCstInit {
+        /// Stores the current value again with `SeqCst` under loom; a no-op otherwise.
+        fn seq_cst_init(&self);
+    }
+
+    macro_rules! seq_cst_init {
+        ($($t:ty),*) => {$(
+            impl SeqCstInit for $t {
+                #[inline(always)]
+                fn seq_cst_init(&self) {
+                    #[cfg(loom)]
+                    self.store(self.load(Ordering::Relaxed), Ordering::SeqCst);
+                }
+            }
+        )*};
+    }
+    seq_cst_init!(AtomicBool, AtomicU64, AtomicUsize);
+
     /// A 16-byte atomic integer: [portable-atomic's](https://docs.rs/portable-atomic)
     /// (`cmpxchg16b` on x86-64, detected at run time unless the build enables the target
     /// feature; `ldxp`/`stxp` or `casp` on AArch64; a global lock table on targets without a

@@ -386,3 +386,115 @@ fn array_queue_push_wait_races_pop() {
         assert_eq!(q.pop(), Some(2));
     });
 }
+
+/// `len` returns a length the queue had: one thread pushes and pops three times (so the queue
+/// holds 0 or 1 values, and both indices go once round the 3-slot ring), another reads `len`.
+/// A torn pair of indices gives 2 or 3: a tail read after the head has moved past it, or a
+/// head read long before the tail. Fails with the claims' release or `len`'s acquires weakened.
+#[test]
+fn array_queue_len_is_a_length_it_had() {
+    loom::model(|| {
+        let q = Arc::new(ArrayQueue::new(3));
+        let mover = {
+            let q = q.clone();
+            thread::spawn(move || {
+                for v in 0..3 {
+                    q.push(v).unwrap();
+                    assert_eq!(q.pop(), Some(v));
+                }
+            })
+        };
+        let reader = {
+            let q = q.clone();
+            thread::spawn(move || q.len())
+        };
+        let len = reader.join().unwrap();
+        mover.join().unwrap();
+        assert!(len <= 1, "len {len} of a queue that held at most 1");
+    });
+}
+
+/// `len` while a full ring is popped, refilled and then pushed into by force: the queue holds
+/// 3 values, or 2 between an operation's two index updates. Fails with `force_push`'s index
+/// updates or the pop's claim made `Relaxed`.
+#[test]
+fn array_queue_len_during_force_push() {
+    loom::model(|| {
+        let q = Arc::new(ArrayQueue::new(3));
+        for v in 0..3 {
+            q.push(v).unwrap();
+        }
+        let mover = {
+            let q = q.clone();
+            thread::spawn(move || {
+                assert_eq!(q.pop(), Some(0));
+                q.push(3).unwrap();
+                assert_eq!(q.force_push(4), Some(1));
+            })
+        };
+        let reader = {
+            let q = q.clone();
+            thread::spawn(move || q.len())
+        };
+        let len = reader.join().unwrap();
+        mover.join().unwrap();
+        assert!((2..=3).contains(&len), "len {len} of a queue that held 2 or 3");
+    });
+}
+
+/// Empty verdicts are ordered with pushes to other queues (store buffering): each thread pushes
+/// to one queue and then pops the other; both pops cannot find their queue empty, since
+/// whichever pop comes second in the total order of `SeqCst` operations follows the other
+/// thread's push. Fails without the fence before the empty verdict's tail load.
+#[test]
+fn array_queue_empty_verdicts_are_ordered() {
+    loom::model(|| {
+        let a = Arc::new(ArrayQueue::new(1));
+        let b = Arc::new(ArrayQueue::new(1));
+        let t1 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                a.push(1).unwrap();
+                b.pop()
+            })
+        };
+        let t2 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                b.push(2).unwrap();
+                a.pop()
+            })
+        };
+        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        assert!(r1.is_some() || r2.is_some(), "both queues seen empty after both pushes");
+    });
+}
+
+/// Full verdicts likewise: both rings start full, each thread pops one and then pushes to the
+/// other; both pushes cannot find their ring full. Fails without the fence before the full
+/// verdict's head load.
+#[test]
+fn array_queue_full_verdicts_are_ordered() {
+    loom::model(|| {
+        let a = Arc::new(ArrayQueue::new(1));
+        let b = Arc::new(ArrayQueue::new(1));
+        a.push(0).unwrap();
+        b.push(0).unwrap();
+        let t1 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                assert_eq!(a.pop(), Some(0));
+                b.push(1).is_ok()
+            })
+        };
+        let t2 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                assert_eq!(b.pop(), Some(0));
+                a.push(2).is_ok()
+            })
+        };
+        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        assert!(r1 || r2, "both rings seen full after both pops");
+    });
+}

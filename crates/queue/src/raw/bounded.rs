@@ -32,6 +32,28 @@
 //! the index by a CAS on `head`, moves the value out and stores stamp `h + one_lap`: the slot is
 //! empty and ready for the producer one lap later.
 //!
+//! # Full and empty
+//!
+//! A producer whose slot is still full from the previous lap reports the queue full only if the
+//! head is one lap behind its tail; a consumer whose slot is empty on this lap reports it empty
+//! only if the tail equals its head. Each verdict compares an index the thread read earlier
+//! with one it reads now, and must hold at one moment, also as seen together with other queues
+//! and other `SeqCst` operations (a thread that pushes to one queue and then pops another must
+//! not find it empty while another thread does the same the other way round). The claims (the
+//! index CASes, and `force_push`'s index updates) are `SeqCst`, and the second read of a verdict
+//! follows a `SeqCst` fence. In the single total order of `SeqCst` operations the fence comes
+//! after the claim that wrote the first index read, and the second read returns the other index
+//! as it was at the fence or later. The head never passes the tail and the tail never runs more
+//! than a ring ahead of the head, so for "empty" (head read `h`, tail read `h`) and for "full"
+//! (tail read `t`, head read one lap behind) both indices held the compared values at the fence.
+//! All other index loads are `Relaxed`: a stale one fails the stamp comparison or the claim, and
+//! no verdict rests on it without the fence. This is crossbeam's arrangement; the fences cost
+//! only when a verdict is reached, never on the fast path.
+//!
+//! `len`, `is_empty` and `is_full` read the tail, the head and the tail again until the two
+//! tail reads agree, with `Acquire` loads that pair with the release half of the claims, so the
+//! pair they return is one the queue held.
+//!
 //! # `force_push`
 //!
 //! When the ring is full, `force_push` claims the oldest element's slot as a consumer would (a
@@ -54,6 +76,7 @@ use freeway_epoch::Backoff;
 use freeway_epoch::CachePadded;
 use freeway_epoch::sync::atomic::AtomicUsize;
 use freeway_epoch::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use freeway_epoch::sync::atomic::fence;
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::sync::snooze;
 
@@ -130,10 +153,9 @@ impl<T> RawArrayQueue<T> {
     #[inline]
     fn push_inner(&self, value: T, force: bool) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
-        // SeqCst (every load and CAS of `head`/`tail`): the full and empty verdicts compare the
-        // two indices, read at different moments; one total order over all index operations
-        // makes the comparison sound. On x86 SeqCst loads and RMWs cost what Acquire/AcqRel do.
-        let mut tail = self.tail.load(SeqCst);
+        // Relaxed: a stale index fails the stamp comparison or the claim below, and the full
+        // verdict does not trust it alone (see "Full and empty" in the module docs).
+        let mut tail = self.tail.load(Relaxed);
         loop {
             let slot = self.slot(tail);
             // Acquire: pairs with the Release stamp store in `pop` (or `force_push`), so the old
@@ -141,7 +163,10 @@ impl<T> RawArrayQueue<T> {
             let stamp = slot.stamp.load(Acquire);
             if stamp == tail {
                 let next = self.step(tail);
-                match self.tail.compare_exchange_weak(tail, next, SeqCst, SeqCst) {
+                // SeqCst: the claims take part in the full and empty verdicts' order (module
+                // docs); as a release, they let `len` bound the head by the tail it reads.
+                // Failure: Relaxed, the value read only feeds the next try, like the load above.
+                match self.tail.compare_exchange_weak(tail, next, SeqCst, Relaxed) {
                     Ok(_) => {
                         // SAFETY: our CAS claimed index `tail`, whose slot is empty on this lap
                         // (stamp == tail): no other thread touches its cell until we store the
@@ -158,8 +183,12 @@ impl<T> RawArrayQueue<T> {
                     }
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
-                // The slot is still full from the previous lap.
-                let head = self.head.load(SeqCst);
+                // The slot is still full from the previous lap: full if the head is one lap
+                // behind. The fence orders the head load after every consumer claim that came
+                // before it in the single total order (module docs).
+                fence(SeqCst);
+                // Relaxed: the fence above gives the order.
+                let head = self.head.load(Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
                     if !force {
                         return Err(value);
@@ -167,13 +196,18 @@ impl<T> RawArrayQueue<T> {
                     // Full: claim the oldest slot (at `head`, which is this one) as a consumer.
                     let new_tail = self.step(tail);
                     let new_head = self.step(head);
+                    // SeqCst: a consumer claim like `pop`'s; as a release it lets `len`, having
+                    // read the head, find the tail at least as far as this push saw it.
+                    // Failure: Relaxed, we only retry.
                     if self
                         .head
-                        .compare_exchange_weak(head, new_head, SeqCst, SeqCst)
+                        .compare_exchange_weak(head, new_head, SeqCst, Relaxed)
                         .is_ok()
                     {
                         // No producer can move `tail` while the ring is full (they all see a
-                        // full slot or wait for ours), so a store suffices.
+                        // full slot or wait for ours), so a store suffices. SeqCst: a producer
+                        // claim like the CAS above; as a release it lets `len`, having read this
+                        // tail, find the head claim before it.
                         self.tail.store(new_tail, SeqCst);
                         // SAFETY: the head CAS made us the consumer of the oldest value and the
                         // full ring made us the producer of the same slot; nobody else touches
@@ -194,12 +228,14 @@ impl<T> RawArrayQueue<T> {
                     // A consumer is between its claim and its stamp store.
                     snooze(&backoff);
                 }
-                tail = self.tail.load(SeqCst);
+                // Relaxed: as at the top.
+                tail = self.tail.load(Relaxed);
             } else {
                 // Another producer claimed this index and has not stored its stamp yet, or
                 // `tail` moved on: reload.
                 snooze(&backoff);
-                tail = self.tail.load(SeqCst);
+                // Relaxed: as at the top.
+                tail = self.tail.load(Relaxed);
             }
         }
     }
@@ -220,8 +256,8 @@ impl<T> RawArrayQueue<T> {
     #[inline]
     pub(crate) fn pop(&self) -> Option<T> {
         let backoff = Backoff::new();
-        // SeqCst: see `push_inner`.
-        let mut head = self.head.load(SeqCst);
+        // Relaxed: as in `push_inner`.
+        let mut head = self.head.load(Relaxed);
         loop {
             let slot = self.slot(head);
             // Acquire: pairs with the Release stamp store in `push_inner`, so the value is
@@ -229,7 +265,10 @@ impl<T> RawArrayQueue<T> {
             let stamp = slot.stamp.load(Acquire);
             if stamp == head.wrapping_add(1) {
                 let next = self.step(head);
-                match self.head.compare_exchange_weak(head, next, SeqCst, SeqCst) {
+                // SeqCst: as the producers' claim in `push_inner`; as a release it lets `len`,
+                // having read the head, find the tail past every value this pop saw pushed.
+                // Failure: Relaxed, as in `push_inner`.
+                match self.head.compare_exchange_weak(head, next, SeqCst, Relaxed) {
                     Ok(_) => {
                         // SAFETY: our CAS claimed index `head`, whose slot is full on this lap;
                         // no other thread touches the cell until our stamp store, and we move
@@ -246,54 +285,71 @@ impl<T> RawArrayQueue<T> {
                     }
                 }
             } else if stamp == head {
-                let tail = self.tail.load(SeqCst);
+                // Empty on this lap: empty if the tail is here too. The fence orders the tail
+                // load after every producer claim that came before it (module docs).
+                fence(SeqCst);
+                // Relaxed: the fence above gives the order.
+                let tail = self.tail.load(Relaxed);
                 if tail == head {
                     return None;
                 }
                 // A producer claimed this slot and has not published yet: wait for it.
                 snooze(&backoff);
-                head = self.head.load(SeqCst);
+                // Relaxed: as at the top.
+                head = self.head.load(Relaxed);
             } else {
                 snooze(&backoff);
-                head = self.head.load(SeqCst);
+                // Relaxed: as at the top.
+                head = self.head.load(Relaxed);
             }
         }
     }
 
     /// A snapshot of the number of elements; never above the capacity.
     pub(crate) fn len(&self) -> usize {
-        loop {
-            // SeqCst: see `push_inner`; the recheck makes head and tail a consistent pair.
-            let tail = self.tail.load(SeqCst);
-            let head = self.head.load(SeqCst);
-            if self.tail.load(SeqCst) == tail {
-                let hix = head & (self.one_lap - 1);
-                let tix = tail & (self.one_lap - 1);
-                return if hix < tix {
-                    tix - hix
-                } else if hix > tix {
-                    self.cap - hix + tix
-                } else if tail == head {
-                    0
-                } else {
-                    self.cap
-                };
-            }
+        let (head, tail) = self.indices();
+        let hix = head & (self.one_lap - 1);
+        let tix = tail & (self.one_lap - 1);
+        if hix < tix {
+            tix - hix
+        } else if hix > tix {
+            self.cap - hix + tix
+        } else if tail == head {
+            0
+        } else {
+            self.cap
         }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        // SeqCst: see `push_inner`.
-        let head = self.head.load(SeqCst);
-        let tail = self.tail.load(SeqCst);
+        let (head, tail) = self.indices();
         head == tail
     }
 
     pub(crate) fn is_full(&self) -> bool {
-        // SeqCst: see `push_inner`.
-        let tail = self.tail.load(SeqCst);
-        let head = self.head.load(SeqCst);
+        let (head, tail) = self.indices();
         head.wrapping_add(self.one_lap) == tail
+    }
+
+    /// `(head, tail)` as they were together at some moment of the call: the head at most the
+    /// tail, and at most one ring behind it.
+    fn indices(&self) -> (usize, usize) {
+        loop {
+            // Acquire: pairs with the release half of the producer claims (the tail CAS, or
+            // `force_push`'s store). A claim of index `t` follows the pop that emptied its slot
+            // one lap earlier (the claimer acquired that pop's stamp), so the head read below is
+            // at least `t - cap`.
+            let tail = self.tail.load(Acquire);
+            // Acquire: pairs with the release half of the consumer claims. A claim of index `h`
+            // follows the push that filled its slot, so the recheck below reads a tail past `h`
+            // when the head passed the first tail read.
+            let head = self.head.load(Acquire);
+            // Relaxed: the head's Acquire above already orders this load after every push the
+            // head read depends on; an unchanged tail means the pair was current together.
+            if self.tail.load(Relaxed) == tail {
+                return (head, tail);
+            }
+        }
     }
 
     /// `pop` with exclusive access.
