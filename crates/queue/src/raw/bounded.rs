@@ -40,7 +40,7 @@
 //! with one it reads now, and must hold at one moment, also as seen together with other queues
 //! and other `SeqCst` operations (a thread that pushes to one queue and then pops another must
 //! not find it empty while another thread does the same the other way round). The claims (the
-//! index CASes, and `force_push`'s index updates) are `SeqCst`, and the second read of a verdict
+//! index CASes) are `SeqCst`, and the second read of a verdict
 //! follows a `SeqCst` fence. In the single total order of `SeqCst` operations the fence comes
 //! after the claim that wrote the first index read, and the second read returns the other index
 //! as it was at the fence or later. The head never passes the tail and the tail never runs more
@@ -48,7 +48,9 @@
 //! (tail read `t`, head read one lap behind) both indices held the compared values at the fence.
 //! All other index loads are `Relaxed`: a stale one fails the stamp comparison or the claim, and
 //! no verdict rests on it without the fence. This is crossbeam's arrangement; the fences cost
-//! only when a verdict is reached, never on the fast path.
+//! only when a verdict is reached, never on the fast path. `force_push`'s two index updates are
+//! not `SeqCst`: the ring is full before and after them, and they follow the fence of the full
+//! verdict that allowed them, which orders them for every other thread's verdicts.
 //!
 //! `len`, `is_empty` and `is_full` read the tail, the head and the tail again until the two
 //! tail reads agree, with `Acquire` loads that pair with the release half of the claims, so the
@@ -196,19 +198,23 @@ impl<T> RawArrayQueue<T> {
                     // Full: claim the oldest slot (at `head`, which is this one) as a consumer.
                     let new_tail = self.step(tail);
                     let new_head = self.step(head);
-                    // SeqCst: a consumer claim like `pop`'s; as a release it lets `len`, having
-                    // read the head, find the tail at least as far as this push saw it.
-                    // Failure: Relaxed, we only retry.
+                    // Relaxed: the ring is full before and after a forced push, so no verdict
+                    // turns on this claim, and other verdicts that read the index it writes
+                    // are ordered by the fence above, which precedes it. That fence is also
+                    // the release that `len` needs: a `len` that acquires this head sees the
+                    // tail as this push read it. The old value comes through the stamp
+                    // (Acquire above); the CAS only decides who takes it.
                     if self
                         .head
-                        .compare_exchange_weak(head, new_head, SeqCst, Relaxed)
+                        .compare_exchange_weak(head, new_head, Relaxed, Relaxed)
                         .is_ok()
                     {
                         // No producer can move `tail` while the ring is full (they all see a
-                        // full slot or wait for ours), so a store suffices. SeqCst: a producer
-                        // claim like the CAS above; as a release it lets `len`, having read this
-                        // tail, find the head claim before it.
-                        self.tail.store(new_tail, SeqCst);
+                        // full slot or wait for ours), so a store suffices. Release: pairs with
+                        // `len`'s Acquire tail load, which must then find the head claim above
+                        // (the fence's release does not cover it). Not SeqCst, for the same
+                        // reason the claim above is not.
+                        self.tail.store(new_tail, Release);
                         // SAFETY: the head CAS made us the consumer of the oldest value and the
                         // full ring made us the producer of the same slot; nobody else touches
                         // its cell until our stamp store. The value is initialised (stamp said
