@@ -26,15 +26,19 @@ use std::time::{Duration, Instant};
 
 use event_listener::{Event, IntoNotification, Listener};
 use freeway_epoch::sync::atomic::AtomicUsize;
-use freeway_epoch::sync::atomic::Ordering::SeqCst;
+use freeway_epoch::sync::atomic::Ordering::{Relaxed, SeqCst};
+#[cfg(loom)]
+use freeway_epoch::sync::atomic::SeqCstInit;
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::sync::thread::yield_now;
 
-/// Under loom, a `SeqCst` fence at each half of the protocol. loom 0.7 does not model the single
-/// total order of `SeqCst` accesses (it treats them as acquire/release), which the protocol
-/// relies on, so without fences its models report a lost wake-up that the memory model rules
-/// out; it does model `SeqCst` fences, which give the same order. Real builds rely on the
-/// accesses themselves: a fence on every push would cost what the feature promises not to.
+/// Under loom, a `SeqCst` fence on the notifier's side, between its claim and its read of the
+/// count. loom models the total order of `SeqCst` loads and stores (a `SeqCst` load does not
+/// read a `SeqCst` store that a newer one replaced), but not the rule that orders a `SeqCst`
+/// fence after the `SeqCst` writes before it: the bounded queue's retry ends its verdict with a
+/// fence and a `Relaxed` load (see its module docs), which loom would let miss the notifier's
+/// claim. The fence gives loom that order. Real builds rely on the accesses themselves: a
+/// fence on every push would cost what the feature promises not to.
 #[inline]
 fn loom_sc_fence() {
     #[cfg(loom)]
@@ -59,16 +63,17 @@ impl<'a> Counted<'a> {
     fn new(sleeping: &'a AtomicUsize) -> Self {
         // SeqCst: the waiter's half of the protocol (module docs), ordered before its retry.
         sleeping.fetch_add(1, SeqCst);
-        loom_sc_fence();
         Self(sleeping)
     }
 }
 
 impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        // SeqCst: as in `new` (an early uncount only costs a notifier a skipped notification
-        // that nobody needed).
-        self.0.fetch_sub(1, SeqCst);
+        // Relaxed: the protocol rests on the count (`new`), not the uncount. A notifier that
+        // reads a count from before this uncount sends a notification nobody needs (passed on
+        // or dropped, harmless); one that reads a later count reads a later waiter's `SeqCst`
+        // count, which the protocol covers.
+        self.0.fetch_sub(1, Relaxed);
     }
 }
 
@@ -83,10 +88,13 @@ impl Signal {
 
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
-        Self {
+        let signal = Self {
             event: Event::new(),
             sleeping: AtomicUsize::new(0),
-        }
+        };
+        // The count takes part in the protocol's `SeqCst` order (see `SeqCstInit`).
+        signal.sleeping.seq_cst_init();
+        signal
     }
 
     /// Wakes up to `n` more waiters, if any is counted. Call it after the operation that may

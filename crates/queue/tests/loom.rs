@@ -498,3 +498,32 @@ fn array_queue_full_verdicts_are_ordered() {
         assert!(r1 || r2, "both rings seen full after both pops");
     });
 }
+
+/// `Queue`'s empty verdicts are ordered with pushes to other queues (store buffering): each
+/// thread pushes to one queue and then pops the other, and both pops cannot find their queue
+/// empty. The claims and the emptiness check's loads are `SeqCst`, so whichever check comes
+/// second in their total order sees the other thread's claim. Fails with the producers' claim
+/// or the check's tail load made `Relaxed`.
+#[test]
+fn queue_empty_verdicts_are_ordered() {
+    loom::model(|| {
+        let a = Arc::new(Queue::new());
+        let b = Arc::new(Queue::new());
+        let t1 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                a.push(1);
+                b.pop()
+            })
+        };
+        let t2 = {
+            let (a, b) = (a.clone(), b.clone());
+            thread::spawn(move || {
+                b.push(2);
+                a.pop()
+            })
+        };
+        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        assert!(r1.is_some() || r2.is_some(), "both queues seen empty after both pushes");
+    });
+}

@@ -116,6 +116,8 @@ use core::marker::PhantomData;
 use freeway_epoch::sync::Arc;
 use freeway_epoch::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
+#[cfg(loom)]
+use freeway_epoch::sync::atomic::SeqCstInit;
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::{
     Atomic, CachePadded, Guard, Shared, defer_unchecked, pin, retire, unprotected,
@@ -230,10 +232,13 @@ impl<T> End<T> {
 
     #[cfg(loom)]
     fn new() -> Self {
-        Self {
+        let end = Self {
             index: AtomicU64::new(0),
             seg: Atomic::null(),
-        }
+        };
+        // The index takes part in the `SeqCst` order of the emptiness check (see `SeqCstInit`).
+        end.index.seq_cst_init();
+        end
     }
 
     /// The segment pointer, as a raw pointer (null before the first push).
