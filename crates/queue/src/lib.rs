@@ -531,9 +531,9 @@ impl<T> ArrayQueue<T> {
         Self {
             raw: raw::RawArrayQueue::new(capacity),
             #[cfg(feature = "wait")]
-            not_empty: wait::Signal::new(),
+            not_empty: wait::Signal::for_ring(),
             #[cfg(feature = "wait")]
-            not_full: wait::Signal::new(),
+            not_full: wait::Signal::for_ring(),
         }
     }
 

@@ -32,24 +32,14 @@ use freeway_epoch::sync::atomic::SeqCstInit;
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::sync::thread::yield_now;
 
-/// Under loom, a `SeqCst` fence on the notifier's side, between its claim and its read of the
-/// count. loom models the total order of `SeqCst` loads and stores (a `SeqCst` load does not
-/// read a `SeqCst` store that a newer one replaced), but not the rule that orders a `SeqCst`
-/// fence after the `SeqCst` writes before it: the bounded queue's retry ends its verdict with a
-/// fence and a `Relaxed` load (see its module docs), which loom would let miss the notifier's
-/// claim. The fence gives loom that order. Real builds rely on the accesses themselves: a
-/// fence on every push would cost what the feature promises not to.
-#[inline]
-fn loom_sc_fence() {
-    #[cfg(loom)]
-    freeway_epoch::sync::atomic::fence(SeqCst);
-}
-
 /// A condition that threads and tasks can wait for.
 pub(crate) struct Signal {
     event: Event,
     /// Waiters between their count and their wake-up (or give-up).
     sleeping: AtomicUsize,
+    /// Whether `notify` fences under loom (the bounded queue's signals).
+    #[cfg(loom)]
+    loom_fence: bool,
 }
 
 /// Tries of a blocking wait before it sleeps: six with a growing spin (1 to 32 pauses), then
@@ -86,22 +76,55 @@ impl Signal {
         }
     }
 
+    /// A signal for the bounded queue (see [`loom_sc_fence`](Self::loom_sc_fence)).
+    #[cfg(not(loom))]
+    pub(crate) const fn for_ring() -> Self {
+        Self::new()
+    }
+
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         let signal = Self {
             event: Event::new(),
             sleeping: AtomicUsize::new(0),
+            loom_fence: false,
         };
         // The count takes part in the protocol's `SeqCst` order (see `SeqCstInit`).
         signal.sleeping.seq_cst_init();
         signal
     }
 
+    /// A signal for the bounded queue (see [`loom_sc_fence`](Self::loom_sc_fence)).
+    #[cfg(loom)]
+    pub(crate) fn for_ring() -> Self {
+        Self {
+            loom_fence: true,
+            ..Self::new()
+        }
+    }
+
+    /// Under loom, for the bounded queue's signals, a `SeqCst` fence on the notifier's side,
+    /// between its claim and its read of the count. loom models the total order of `SeqCst`
+    /// loads and stores (a `SeqCst` load does not read a `SeqCst` store that a newer one
+    /// replaced), but not the rule that orders a `SeqCst` fence after the `SeqCst` writes before
+    /// it: the bounded queue's retry ends its verdict with a fence and a `Relaxed` load (see its
+    /// module docs), which loom would let miss the notifier's claim. The fence gives loom that
+    /// order. The unbounded queue's verdict is made of `SeqCst` loads, which loom checks as they
+    /// are. Real builds rely on the accesses themselves: a fence on every push would cost what
+    /// the feature promises not to.
+    #[inline]
+    fn loom_sc_fence(&self) {
+        #[cfg(loom)]
+        if self.loom_fence {
+            freeway_epoch::sync::atomic::fence(SeqCst);
+        }
+    }
+
     /// Wakes up to `n` more waiters, if any is counted. Call it after the operation that may
     /// have made the condition true (after its `SeqCst` claim).
     #[inline]
     pub(crate) fn notify(&self, n: usize) {
-        loom_sc_fence();
+        self.loom_sc_fence();
         // SeqCst: the notifier's half of the protocol (module docs).
         if n > 0 && self.sleeping.load(SeqCst) != 0 {
             self.notify_slow(n);
