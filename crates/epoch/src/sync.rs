@@ -281,6 +281,71 @@ pub mod cell {
     }
 }
 
+/// A mark of an object's making that loom can see.
+///
+/// An object's plain fields (a segment's lap, a table's size) are written before a pointer to
+/// it is published with a `Release` (or stronger) store, and read by threads that `Acquire` the
+/// pointer. loom cannot see plain fields, so a pointer load weakened to `Relaxed` would pass
+/// every model. Under loom a witness is a cell written when its object is made (and again when
+/// a recycled object is reset, [`remake`](Self::remake)) and read each time a pointer to the
+/// object is followed ([`check`](Self::check)): a read without the happens-before of the
+/// making, or a remaking not ordered after every earlier read, is a causality violation, which
+/// fails the model. Elsewhere a witness is zero-sized and its methods compile to nothing.
+///
+/// # Examples
+///
+/// ```
+/// use freeway_epoch::sync::Witness;
+///
+/// struct Node {
+///     witness: Witness,
+///     value: u64,
+/// }
+///
+/// let node = Node { witness: Witness::new(), value: 7 };
+/// node.witness.check(); // where a reader follows a pointer to `node`
+/// assert_eq!(node.value, 7);
+/// ```
+#[derive(Debug, Default)]
+pub struct Witness(#[cfg(loom)] cell::UnsafeCell<()>);
+
+// SAFETY: the cell holds a unit whose reads and writes are loom's bookkeeping only (loom keeps
+// it thread-safely); no data is shared through it.
+#[cfg(loom)]
+unsafe impl Sync for Witness {}
+
+// Nothing a panic could leave half-written: the witness holds no state.
+#[cfg(loom)]
+impl std::panic::RefUnwindSafe for Witness {}
+
+impl Witness {
+    /// A witness made now.
+    #[inline(always)]
+    pub fn new() -> Self {
+        Self(
+            #[cfg(loom)]
+            cell::UnsafeCell::new(()),
+        )
+    }
+
+    /// Under loom, fails the model unless the object's making (or last remaking) happens
+    /// before this call.
+    #[inline(always)]
+    pub fn check(&self) {
+        #[cfg(loom)]
+        self.0.with(|_| ());
+    }
+
+    /// Marks a recycled object's reset: under loom, fails the model unless every earlier
+    /// [`check`](Self::check) happens before this call, and later checks must then happen
+    /// after it.
+    #[inline(always)]
+    pub fn remake(&self) {
+        #[cfg(loom)]
+        self.0.with_mut(|_| ());
+    }
+}
+
 /// Waits a little before a retry, while another thread finishes a bounded step: `backoff`'s
 /// snooze (spins that double, then yields) with std, one loom yield point in a model (where a
 /// spin would only add branches to explore). The one waiting helper of every structure.

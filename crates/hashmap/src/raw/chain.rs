@@ -29,42 +29,8 @@ pub(super) const SHARED_STRIPES: usize = 4;
 #[cfg(loom)]
 pub(super) const SHARED_STRIPES: usize = 1;
 
-/// A mark of an object's making that loom can see.
-///
-/// A table's or an entry's plain fields are written before its pointer is published (a
-/// `Release` or stronger store or exchange), and read by threads that `Acquire` the pointer.
-/// loom cannot see plain fields, so a pointer load weakened to `Relaxed` would pass every model.
-/// Under loom a witness is a cell made with its object and read each time a pointer to the
-/// object is followed (`deref`, the boxed map's `decode`): a read without the happens-before of
-/// the object's making is a causality violation, which fails the model. Elsewhere it is
-/// zero-sized and its check compiles to nothing.
-pub(crate) struct Witness(#[cfg(loom)] freeway_epoch::sync::cell::UnsafeCell<()>);
-
-// SAFETY: the cell holds a unit that nobody writes after the witness is made; it exists only
-// for loom's bookkeeping of who read it, which loom keeps thread-safely.
-#[cfg(loom)]
-unsafe impl Sync for Witness {}
-
-// Nothing a panic could leave half-written: the witness holds no state of the map.
-#[cfg(loom)]
-impl std::panic::RefUnwindSafe for Witness {}
-
-impl Witness {
-    #[inline(always)]
-    pub(crate) fn new() -> Self {
-        Self(
-            #[cfg(loom)]
-            freeway_epoch::sync::cell::UnsafeCell::new(()),
-        )
-    }
-
-    /// Under loom, fails the model unless the object's making happens before this call.
-    #[inline(always)]
-    pub(crate) fn check(&self) {
-        #[cfg(loom)]
-        self.0.with(|_| ());
-    }
-}
+/// The loom-visible mark of a table's or an entry's making (see [`Witness`]).
+pub(crate) use freeway_epoch::sync::Witness;
 
 /// A table of a map's chain.
 pub(super) trait ChainTable: Sized {

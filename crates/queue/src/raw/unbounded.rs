@@ -369,7 +369,11 @@ impl<T> RawQueue<T> {
         let p = self.pool.load(Acquire);
         // SAFETY: non-null, it came from `Arc::into_raw`, and the queue's own reference (given
         // up only in `drop`, with `&mut self`) keeps it alive while `&self` does.
-        unsafe { p.as_ref() }
+        let pool = unsafe { p.as_ref() };
+        if let Some(pool) = pool {
+            pool.witness.check();
+        }
+        pool
     }
 
     /// Installs the spare pool if there is none yet.
@@ -419,6 +423,7 @@ impl<T> RawQueue<T> {
             Arc::increment_strong_count(p);
             Arc::from_raw(p)
         };
+        pool.witness.check();
         let raw = seg.as_raw().cast_mut();
         let park = move || {
             // SAFETY: `park` runs once, after every thread pinned now has unpinned (see
@@ -474,6 +479,8 @@ impl<T> RawQueue<T> {
                     }
                     // The index did not move between our loads and the claim, so `seg` is the
                     // segment of this lap (a later one only after the index passed the lap).
+                    // SAFETY: our claim in `seg` is unfinished, so it is alive.
+                    unsafe { (*seg).witness.check() };
                     return (seg, off, k);
                 }
                 Err(current) => {
@@ -541,6 +548,8 @@ impl<T> RawQueue<T> {
                     if off + k == SEGMENT_SLOTS {
                         self.switch(&self.head, new);
                     }
+                    // SAFETY: our claim in `seg` is unfinished, so it is alive.
+                    unsafe { (*seg).witness.check() };
                     return Some((seg, off, k));
                 }
                 Err(current) => {
@@ -598,6 +607,7 @@ impl<T> RawQueue<T> {
         // (`retire_or_park`), so one that `end` pointed to after we pinned stays allocated until
         // our guard drops. Only `lap` and `next` are read, never a slot.
         let s = unsafe { seg.deref() };
+        s.witness.check();
         if s.lap == lap {
             let next = self.next_of(s, guard);
             // Release: publishes `next`'s initialisation to the Acquire loads of `end.seg`.

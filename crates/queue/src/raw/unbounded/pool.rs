@@ -1,6 +1,7 @@
 //! The spare segments of one queue (see "Recycling" in the parent module's docs).
 
 use super::{POOL_SLOTS, Segment};
+use freeway_epoch::sync::Witness;
 use freeway_epoch::sync::atomic::AtomicUsize;
 use freeway_epoch::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use freeway_epoch::{Atomic, Guard, Shared, unprotected};
@@ -21,6 +22,9 @@ pub(super) struct Pool<T> {
     top: Atomic<Segment<T>>,
     /// Spares parked (an upper bound of the stack's depth, which `put` keeps `<= POOL_SLOTS`).
     len: AtomicUsize,
+    /// The pool's making as loom sees it: checked where a thread reaches the pool through the
+    /// queue's pointer to it.
+    pub(super) witness: Witness,
 }
 
 impl<T> Pool<T> {
@@ -28,6 +32,7 @@ impl<T> Pool<T> {
         Self {
             top: Atomic::null(),
             len: AtomicUsize::new(0),
+            witness: Witness::new(),
         }
     }
 

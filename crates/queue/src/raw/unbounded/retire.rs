@@ -73,7 +73,10 @@ impl<T> RawQueue<T> {
             let p = parked.as_raw();
             // SAFETY: a parked segment is not retired (only this function retires it, once,
             // after taking it out of the list), so its link is readable.
-            parked = unsafe { (*p).parked_next.load(Relaxed, guard) };
+            parked = unsafe {
+                (*p).witness.check();
+                (*p).parked_next.load(Relaxed, guard)
+            };
             // SAFETY: parked segments have their last slot finished, and we took this one off
             // the list, so we are the only caller for it.
             unsafe { self.retire_or_park(p, guard) };

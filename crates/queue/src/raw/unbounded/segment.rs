@@ -4,6 +4,7 @@ use super::{Pool, SEGMENT_SLOTS};
 use core::mem::MaybeUninit;
 use freeway_epoch::sync::atomic::Ordering::Relaxed;
 use freeway_epoch::sync::atomic::{AtomicU8, AtomicUsize};
+use freeway_epoch::sync::Witness;
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 
@@ -32,6 +33,9 @@ pub(super) struct Segment<T> {
     /// Slots before this one are known to be finished (see `RawQueue::finished`).
     pub(super) checked: AtomicUsize,
     pub(super) slots: [Slot<T>; SEGMENT_SLOTS],
+    /// The segment's making (or reset) as loom sees it: checked where a thread reaches the
+    /// segment through a pointer, so that loom sees the `Acquire` loads that `lap` relies on.
+    pub(super) witness: Witness,
 }
 
 impl<T> Segment<T> {
@@ -53,6 +57,7 @@ impl<T> Segment<T> {
                 (*p).next.store(Shared::null(), Relaxed);
                 (*p).parked_next.store(Shared::null(), Relaxed);
                 (*p).checked.store(0, Relaxed);
+                (*p).witness.remake();
                 (&raw mut (*p).lap).write(lap);
                 let slots = (&raw const (*p).slots).cast::<Slot<T>>();
                 for i in 0..SEGMENT_SLOTS {
@@ -71,6 +76,7 @@ impl<T> Segment<T> {
             (&raw mut (*p).next).write(Atomic::null());
             (&raw mut (*p).parked_next).write(Atomic::null());
             (&raw mut (*p).checked).write(AtomicUsize::new(0));
+            (&raw mut (*p).witness).write(Witness::new());
             (&raw mut (*p).lap).write(lap);
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
