@@ -409,8 +409,12 @@ impl<T> RawQueue<T> {
     /// - No value is left in it.
     /// - It is handed over (retired, recycled or freed) once.
     unsafe fn recycle(&self, guard: &Guard, seg: Shared<'_, Segment<T>>) {
-        // Acquire: pairs with the Release CAS in `install_pool`.
-        let p = self.pool.load(Acquire).cast_const();
+        // Relaxed: every caller already saw the pool's installation. The last finisher of a
+        // segment reached it through the Acquire chain on the ends and `next` that starts at
+        // `init`, which installs the pool before the first segment; `init`'s and `next_of`'s
+        // losers loaded the pool with `pool`'s Acquire to allocate the segment they give back.
+        // The pointer never changes once installed, so this load returns that pool.
+        let p = self.pool.load(Relaxed).cast_const();
         if p.is_null() {
             // SAFETY: forwarded from the caller; a segment has no drop glue, so this frees
             // memory only.
