@@ -165,8 +165,9 @@ const COLLECT_EVERY: u64 = 16;
 /// The producer that claims this offset links the next segment (`RawQueue::prelink`).
 const PRELINK_AT: usize = SEGMENT_SLOTS / 2;
 
-/// How many times a thread that finds an end switching re-reads its index before helping.
-const SWITCH_PATIENCE: usize = if cfg!(loom) { 0 } else { 64 };
+/// How many times a thread that finds an end switching re-reads its index before helping (once
+/// under loom, so that the models reach the re-read).
+const SWITCH_PATIENCE: usize = if cfg!(loom) { 1 } else { 64 };
 
 /// How many times a consumer re-reads an unpublished slot before poisoning it (once under loom,
 /// so that the models reach the re-read, without multiplying the interleavings).
@@ -201,16 +202,28 @@ fn slots_before(position: u64) -> u64 {
 }
 
 /// Waits after a lost compare-exchange, longer after each loss, so that the winner runs on.
+/// Nothing under loom (see [`pause`]).
 #[inline]
 fn back_off(step: &mut u32) {
     if cfg!(loom) {
-        spin_loop();
         return;
     }
     for _ in 0..1u32 << (*step).min(6) {
         spin_loop();
     }
     *step = step.saturating_add(1);
+}
+
+/// A spin-loop hint inside a bounded wait; nothing under loom. loom makes a spin-loop hint a
+/// yield, and after a yield it never returns a value the thread read before it (so that spin
+/// loops make progress): a bounded re-read after a hint would always see a newer value, and the
+/// paths where it does not (a claim retried with a stale segment, a slot poisoned just as its
+/// value lands) would go unchecked. A bounded wait needs no yield to end.
+#[inline]
+fn pause() {
+    if !cfg!(loom) {
+        spin_loop();
+    }
 }
 
 /// One end of the queue: the position counter and the segment it points into.
@@ -572,7 +585,7 @@ impl<T> RawQueue<T> {
     #[cold]
     fn await_switch(&self, end: &End<T>, t: u64) -> u64 {
         for _ in 0..SWITCH_PATIENCE {
-            spin_loop();
+            pause();
             // SeqCst: as the loads at the top of `claim_front` (and an acquire for `claim_back`).
             let now = end.index.load(SeqCst);
             if now != t {
@@ -741,7 +754,7 @@ impl<T> RawQueue<T> {
         let mut state = slot.state.load(Acquire);
         let mut patience = PATIENCE;
         while state & (WRITTEN | NO_VALUE) == 0 && patience > 0 {
-            spin_loop();
+            pause();
             patience -= 1;
             state = slot.state.load(Acquire);
         }
