@@ -527,3 +527,40 @@ fn queue_empty_verdicts_are_ordered() {
         assert!(r1.is_some() || r2.is_some(), "both queues seen empty after both pushes");
     });
 }
+
+/// Two consumers race across a segment end: the one that takes a lap's last slot switches the
+/// head to the next segment, and the other, reading the new lap's index, must also see the
+/// segment installed before it (the Acquire half of the head's loads and of the claim's
+/// failure), or it would claim a slot of the old segment again. Every value arrives once, each
+/// consumer's in order.
+#[test]
+fn queue_pops_race_across_a_segment_boundary() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        for v in 0..3 {
+            q.push(v);
+        }
+        let consumer = |q: Arc<Queue<i32>>| {
+            thread::spawn(move || {
+                let first = q.pop();
+                let second = q.pop();
+                if let (Some(a), Some(b)) = (first, second) {
+                    assert!(a < b, "one consumer's values out of order: {a} then {b}");
+                }
+                [first, second]
+            })
+        };
+        let c1 = consumer(q.clone());
+        let c2 = consumer(q.clone());
+        let mut got: Vec<i32> = [c1.join().unwrap(), c2.join().unwrap()]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .collect();
+        while let Some(v) = q.pop() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
