@@ -290,7 +290,9 @@ pub mod cell {
 /// a recycled object is reset, [`remake`](Self::remake)) and read each time a pointer to the
 /// object is followed ([`check`](Self::check)): a read without the happens-before of the
 /// making, or a remaking not ordered after every earlier read, is a causality violation, which
-/// fails the model. Elsewhere a witness is zero-sized and its methods compile to nothing.
+/// fails the model. A witness made with [`tracked`](Self::tracked) also fails the model if
+/// its object is never dropped: loom then reports the leak at the end of the execution.
+/// Elsewhere a witness is zero-sized and its methods compile to nothing.
 ///
 /// # Examples
 ///
@@ -307,7 +309,13 @@ pub mod cell {
 /// assert_eq!(node.value, 7);
 /// ```
 #[derive(Debug, Default)]
-pub struct Witness(#[cfg(loom)] cell::UnsafeCell<()>);
+pub struct Witness {
+    #[cfg(loom)]
+    cell: cell::UnsafeCell<()>,
+    #[cfg(loom)]
+    /// Held for its drop, which tells loom the object was freed.
+    _track: Option<loom::alloc::Track<()>>,
+}
 
 // SAFETY: the cell holds a unit whose reads and writes are loom's bookkeeping only (loom keeps
 // it thread-safely); no data is shared through it.
@@ -322,10 +330,24 @@ impl Witness {
     /// A witness made now.
     #[inline(always)]
     pub fn new() -> Self {
-        Self(
+        Self {
             #[cfg(loom)]
-            cell::UnsafeCell::new(()),
-        )
+            cell: cell::UnsafeCell::new(()),
+            #[cfg(loom)]
+            _track: None,
+        }
+    }
+
+    /// A witness made now whose drop loom expects before the execution ends: an object that
+    /// holds it and is lost (never freed) fails the model.
+    #[inline(always)]
+    pub fn tracked() -> Self {
+        Self {
+            #[cfg(loom)]
+            cell: cell::UnsafeCell::new(()),
+            #[cfg(loom)]
+            _track: Some(loom::alloc::Track::new(())),
+        }
     }
 
     /// Under loom, fails the model unless the object's making (or last remaking) happens
@@ -333,7 +355,7 @@ impl Witness {
     #[inline(always)]
     pub fn check(&self) {
         #[cfg(loom)]
-        self.0.with(|_| ());
+        self.cell.with(|_| ());
     }
 
     /// Marks a recycled object's reset: under loom, fails the model unless every earlier
@@ -342,7 +364,7 @@ impl Witness {
     #[inline(always)]
     pub fn remake(&self) {
         #[cfg(loom)]
-        self.0.with_mut(|_| ());
+        self.cell.with_mut(|_| ());
     }
 }
 

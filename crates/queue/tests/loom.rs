@@ -438,7 +438,10 @@ fn array_queue_len_during_force_push() {
         };
         let len = reader.join().unwrap();
         mover.join().unwrap();
-        assert!((2..=3).contains(&len), "len {len} of a queue that held 2 or 3");
+        assert!(
+            (2..=3).contains(&len),
+            "len {len} of a queue that held 2 or 3"
+        );
     });
 }
 
@@ -466,7 +469,10 @@ fn array_queue_empty_verdicts_are_ordered() {
             })
         };
         let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
-        assert!(r1.is_some() || r2.is_some(), "both queues seen empty after both pushes");
+        assert!(
+            r1.is_some() || r2.is_some(),
+            "both queues seen empty after both pushes"
+        );
     });
 }
 
@@ -524,7 +530,10 @@ fn queue_empty_verdicts_are_ordered() {
             })
         };
         let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
-        assert!(r1.is_some() || r2.is_some(), "both queues seen empty after both pushes");
+        assert!(
+            r1.is_some() || r2.is_some(),
+            "both queues seen empty after both pushes"
+        );
     });
 }
 

@@ -115,9 +115,9 @@ use core::marker::PhantomData;
 
 use freeway_epoch::sync::Arc;
 use freeway_epoch::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
-use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(loom)]
 use freeway_epoch::sync::atomic::SeqCstInit;
+use freeway_epoch::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::{
     Atomic, CachePadded, Guard, Shared, defer_unchecked, pin, retire, unprotected,

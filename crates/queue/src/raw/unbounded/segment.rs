@@ -2,9 +2,9 @@
 
 use super::{Pool, SEGMENT_SLOTS};
 use core::mem::MaybeUninit;
+use freeway_epoch::sync::Witness;
 use freeway_epoch::sync::atomic::Ordering::Relaxed;
 use freeway_epoch::sync::atomic::{AtomicU8, AtomicUsize};
-use freeway_epoch::sync::Witness;
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::{Atomic, Guard, Owned, Shared};
 
@@ -34,7 +34,8 @@ pub(super) struct Segment<T> {
     pub(super) checked: AtomicUsize,
     pub(super) slots: [Slot<T>; SEGMENT_SLOTS],
     /// The segment's making (or reset) as loom sees it: checked where a thread reaches the
-    /// segment through a pointer, so that loom sees the `Acquire` loads that `lap` relies on.
+    /// segment through a pointer, so that loom sees the `Acquire` loads that `lap` relies on;
+    /// tracked, so that a segment lost from the lists that free it fails a model.
     pub(super) witness: Witness,
 }
 
@@ -76,7 +77,7 @@ impl<T> Segment<T> {
             (&raw mut (*p).next).write(Atomic::null());
             (&raw mut (*p).parked_next).write(Atomic::null());
             (&raw mut (*p).checked).write(AtomicUsize::new(0));
-            (&raw mut (*p).witness).write(Witness::new());
+            (&raw mut (*p).witness).write(Witness::tracked());
             (&raw mut (*p).lap).write(lap);
             let slots = (&raw mut (*p).slots).cast::<Slot<T>>();
             for i in 0..SEGMENT_SLOTS {
