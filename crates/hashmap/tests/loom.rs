@@ -43,6 +43,31 @@ fn insert_get_remove_one_key() {
     });
 }
 
+/// A replacing insert races a get, each on a thread of its own (loom explores few interleavings
+/// of the main thread against a thread it has just spawned): the reader sees the old value or
+/// the new one, and the new entry it may reach was published to it (loom checks its witness).
+/// Both threads pin before the new entry is made, so no pin hands the entry over. Fails with the
+/// replacing exchange's `Release` removed.
+#[test]
+fn replace_races_get() {
+    loom::model(|| {
+        let map = tiny::<u64, u64>();
+        map.pin().insert(0, 1);
+        let writer = {
+            let m = map.clone();
+            thread::spawn(move || m.pin().insert(0, 2).copied())
+        };
+        let reader = {
+            let m = map.clone();
+            thread::spawn(move || m.pin().get(&0).copied())
+        };
+        assert_eq!(writer.join().unwrap(), Some(1));
+        let seen = reader.join().unwrap();
+        assert!(seen == Some(1) || seen == Some(2), "get saw {seen:?}");
+        assert_eq!(map.pin().get(&0).copied(), Some(2));
+    });
+}
+
 /// update racing remove: either the update applied before the removal (and the removal took
 /// the updated value) or it found the key gone.
 #[test]

@@ -22,8 +22,7 @@ impl<'g, K, V> Iterator for RawIter<'g, K, V> {
         loop {
             let t = self.table?;
             if self.idx >= t.len {
-                // Acquire: pairs with the AcqRel CAS in `start_resize`.
-                let next = t.next.load(Ordering::Acquire, self.guard);
+                let next = chain::next(t, self.guard);
                 if next.is_null() {
                     self.table = None;
                     return None;
@@ -136,8 +135,7 @@ impl<'g, K, V> RootView<'g, K, V> {
     /// addresses in `seen`: the ones the ranges yielded.
     pub(crate) fn rest(&self, mut seen: Vec<usize>) -> RawIter<'g, K, V> {
         let guard = Self::guard();
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        let next = self.table.next.load(Ordering::Acquire, guard);
+        let next = chain::next(self.table, guard);
         seen.sort_unstable();
         RawIter {
             table: (!next.is_null()).then(|| table(next)),

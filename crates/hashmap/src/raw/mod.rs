@@ -397,8 +397,7 @@ impl<K, V> RawMap<K, V> {
             if empty_end && !saw_moved {
                 return None;
             }
-            // Acquire: pairs with the AcqRel CAS in `start_resize` that publishes the table.
-            let next = t.next.load(Ordering::Acquire, guard);
+            let next = chain::next(t, guard);
             if next.is_null() {
                 return None;
             }
@@ -525,8 +524,7 @@ impl<K, V> RawMap<K, V> {
                 Ok((idx, cur)) => return Pos::Live { table: t, idx, cur },
                 Err(end) => end,
             };
-            // Acquire: pairs with the AcqRel CAS in `start_resize`.
-            let mut next = t.next.load(Ordering::Acquire, guard);
+            let mut next = chain::next(t, guard);
             match end {
                 End::Empty(i) => {
                     if !chain.saw_moved && !claim {
@@ -716,13 +714,17 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
 
     /// CASes the LIVE `cur` out of `slot` (to TOMB) and retires it.
     fn unlink(slot: &Atomic<Entry<K, V>>, cur: Shared<'_, Entry<K, V>>, guard: &Guard) -> bool {
-        // AcqRel: Release orders the removal after our reads. Relaxed on failure: the value
+        // Relaxed: nothing is read through a TOMB (readers, writers and movers pass over it),
+        // the caller acquired `cur` with the load that found it, and the entry's reclamation is
+        // ordered by the epoch, not by this exchange: the retirement below is a deferred
+        // function, which runs only after every thread pinned now has unpinned, on a thread
+        // that the epoch's own synchronisation orders after ours. Relaxed on failure: the value
         // that beat us is not read; the caller walks the chain again with Acquire loads.
         if slot
             .compare_exchange(
                 cur,
                 Shared::null().with_tag(TOMB),
-                Ordering::AcqRel,
+                Ordering::Relaxed,
                 Ordering::Relaxed,
                 guard,
             )
@@ -767,8 +769,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
         let guard = pinned.guard();
         let mut t = table(self.root(guard));
         loop {
-            // Acquire: pairs with the AcqRel CAS in `start_resize`.
-            let mut next = t.next.load(Ordering::Acquire, guard);
+            let mut next = chain::next(t, guard);
             loop {
                 // Once a resize is on, the pass also seals EMPTY slots, so that it leaves this
                 // table final (no LIVE, FROZEN or EMPTY slot) before the next one is cleared:
@@ -802,8 +803,7 @@ impl<K: Eq + Send + 'static, V: Send + 'static> RawMap<K, V> {
                 if sealing {
                     break;
                 }
-                // Acquire: pairs with the AcqRel CAS in `start_resize`.
-                next = t.next.load(Ordering::Acquire, guard);
+                next = chain::next(t, guard);
                 if next.is_null() {
                     return;
                 }

@@ -54,8 +54,7 @@ impl<K, V> RawMap<K, V> {
     /// Copies one chunk of `t` (a table with a next table) and promotes it when the copy is done.
     pub(super) fn help_copy<'g>(&self, ts: Shared<'g, Table<K, V>>, guard: &'g Guard) {
         let t = table(ts);
-        // Acquire: pairs with the AcqRel CAS in `start_resize`.
-        let next = t.next.load(Ordering::Acquire, guard);
+        let next = chain::next(t, guard);
         if next.is_null() {
             return;
         }
@@ -150,8 +149,7 @@ impl<K, V> RawMap<K, V> {
             };
             let next = match end {
                 End::Empty(i) => {
-                    // Acquire: pairs with the AcqRel CAS in `start_resize`.
-                    let mut next = t.next.load(Ordering::Acquire, guard);
+                    let mut next = chain::next(t, guard);
                     if next.is_null() && !chain.saw_moved {
                         match self.grow_decision(t, &chain) {
                             None => {
