@@ -101,14 +101,20 @@ impl<K, V> RawMap<K, V> {
                     // Tag a claim before acting on it (see "Tag bytes"): its entry's state
                     // changes from here on.
                     t.publish(i, tag(e.hash));
-                    // AcqRel: freezing pairs with writers' CASes on this slot (theirs fail from
-                    // now on). Relaxed on failure: the replacement entry is not read here; the
-                    // loop loads the slot again with Acquire.
+                    // Relaxed: the freeze publishes nothing and reads nothing. A thread that
+                    // sees FROZEN reads the entry, which the exchange that made the slot LIVE
+                    // published with a Release that this read-modify-write continues (a
+                    // release sequence); a writer waits for MOVED, whose Release store
+                    // publishes the copy; an iterator needs the tag only if the insert was
+                    // over before its walk, and then sees it through that insert. We read `e`
+                    // through our own Acquire load above, and the exchange only decides who
+                    // moves the slot (writers' exchanges fail from now on). Relaxed on failure:
+                    // the replacement entry is not read here; the loop loads the slot again.
                     if t.slot(i)
                         .compare_exchange(
                             s,
                             s.with_tag(MOVING),
-                            Ordering::AcqRel,
+                            Ordering::Relaxed,
                             Ordering::Relaxed,
                             guard,
                         )
