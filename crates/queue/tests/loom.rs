@@ -445,6 +445,23 @@ fn array_queue_len_during_force_push() {
     });
 }
 
+/// The store-buffering shape of the verdict models: two queues, `a` and `b`, and two threads;
+/// the first runs `side(a, b, 1)`, the second `side(b, a, 2)` (each works on its own queue, then
+/// on the other's). Returns both results.
+fn store_buffering<Q, R>(a: Q, b: Q, side: fn(&Q, &Q, i32) -> R) -> (R, R)
+where
+    Q: Send + Sync + 'static,
+    R: Send + 'static,
+{
+    let (a, b) = (Arc::new(a), Arc::new(b));
+    let t1 = {
+        let (a, b) = (a.clone(), b.clone());
+        thread::spawn(move || side(&a, &b, 1))
+    };
+    let t2 = thread::spawn(move || side(&b, &a, 2));
+    (t1.join().unwrap(), t2.join().unwrap())
+}
+
 /// Empty verdicts are ordered with pushes to other queues (store buffering): each thread pushes
 /// to one queue and then pops the other; both pops cannot find their queue empty, since
 /// whichever pop comes second in the total order of `SeqCst` operations follows the other
@@ -452,23 +469,10 @@ fn array_queue_len_during_force_push() {
 #[test]
 fn array_queue_empty_verdicts_are_ordered() {
     loom::model(|| {
-        let a = Arc::new(ArrayQueue::new(1));
-        let b = Arc::new(ArrayQueue::new(1));
-        let t1 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                a.push(1).unwrap();
-                b.pop()
-            })
-        };
-        let t2 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                b.push(2).unwrap();
-                a.pop()
-            })
-        };
-        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        let (r1, r2) = store_buffering(ArrayQueue::new(1), ArrayQueue::new(1), |mine, other, v| {
+            mine.push(v).unwrap();
+            other.pop()
+        });
         assert!(
             r1.is_some() || r2.is_some(),
             "both queues seen empty after both pushes"
@@ -482,25 +486,15 @@ fn array_queue_empty_verdicts_are_ordered() {
 #[test]
 fn array_queue_full_verdicts_are_ordered() {
     loom::model(|| {
-        let a = Arc::new(ArrayQueue::new(1));
-        let b = Arc::new(ArrayQueue::new(1));
-        a.push(0).unwrap();
-        b.push(0).unwrap();
-        let t1 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                assert_eq!(a.pop(), Some(0));
-                b.push(1).is_ok()
-            })
+        let full = || {
+            let q = ArrayQueue::new(1);
+            q.push(0).unwrap();
+            q
         };
-        let t2 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                assert_eq!(b.pop(), Some(0));
-                a.push(2).is_ok()
-            })
-        };
-        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        let (r1, r2) = store_buffering(full(), full(), |mine, other, v| {
+            assert_eq!(mine.pop(), Some(0));
+            other.push(v).is_ok()
+        });
         assert!(r1 || r2, "both rings seen full after both pops");
     });
 }
@@ -513,23 +507,10 @@ fn array_queue_full_verdicts_are_ordered() {
 #[test]
 fn queue_empty_verdicts_are_ordered() {
     loom::model(|| {
-        let a = Arc::new(Queue::new());
-        let b = Arc::new(Queue::new());
-        let t1 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                a.push(1);
-                b.pop()
-            })
-        };
-        let t2 = {
-            let (a, b) = (a.clone(), b.clone());
-            thread::spawn(move || {
-                b.push(2);
-                a.pop()
-            })
-        };
-        let (r1, r2) = (t1.join().unwrap(), t2.join().unwrap());
+        let (r1, r2) = store_buffering(Queue::new(), Queue::new(), |mine, other, v| {
+            mine.push(v);
+            other.pop()
+        });
         assert!(
             r1.is_some() || r2.is_some(),
             "both queues seen empty after both pushes"
