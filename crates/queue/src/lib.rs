@@ -546,7 +546,7 @@ impl<T> ArrayQueue<T> {
     /// assert_eq!(q.push('x'), Ok(()));
     /// assert_eq!(q.push('y'), Err('y'));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn push(&self, value: T) -> Result<(), T> {
         let r = self.raw.push(value);
         #[cfg(feature = "wait")]
@@ -586,7 +586,7 @@ impl<T> ArrayQueue<T> {
     /// q.push(5).unwrap();
     /// assert_eq!(q.pop(), Some(5));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn pop(&self) -> Option<T> {
         let v = self.raw.pop();
         #[cfg(feature = "wait")]

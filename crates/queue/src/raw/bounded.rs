@@ -151,8 +151,9 @@ impl<T> RawArrayQueue<T> {
     }
 
     /// Pushes `value`, or, with `force`, evicts the oldest value when full. Returns
-    /// `Err(value)` when full and not forced, `Ok(Some(old))` on an eviction.
-    #[inline]
+    /// `Err(value)` when full and not forced, `Ok(Some(old))` on an eviction. The loop behind
+    /// `push`'s single try (see `push`), and all of `force_push`.
+    #[inline(never)]
     fn push_inner(&self, value: T, force: bool) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
         // Relaxed: a stale index fails the stamp comparison or the claim below, and the full
@@ -170,13 +171,7 @@ impl<T> RawArrayQueue<T> {
                 // Failure: Relaxed, the value read only feeds the next try, like the load above.
                 match self.tail.compare_exchange_weak(tail, next, SeqCst, Relaxed) {
                     Ok(_) => {
-                        // SAFETY: our CAS claimed index `tail`, whose slot is empty on this lap
-                        // (stamp == tail): no other thread touches its cell until we store the
-                        // stamp below.
-                        slot.value.with_mut(|c| unsafe { (*c).write(value) });
-                        // Release: pairs with the Acquire stamp load in `pop`, publishing the
-                        // value.
-                        slot.stamp.store(tail.wrapping_add(1), Release);
+                        self.fill(slot, tail, value);
                         return Ok(None);
                     }
                     Err(t) => {
@@ -246,8 +241,53 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
-    #[inline]
+    /// Writes `value` into `slot` and publishes it for the consumer of index `tail`. The caller
+    /// claimed `tail` (its tail compare-exchange succeeded) while the slot's stamp was `tail`.
+    #[inline(always)]
+    fn fill(&self, slot: &Slot<T>, tail: usize, value: T) {
+        // SAFETY: the caller's claim of index `tail`, whose slot was empty on this lap (stamp ==
+        // tail), leaves its cell to us: no other thread touches it until we store the stamp
+        // below.
+        slot.value.with_mut(|c| unsafe { (*c).write(value) });
+        // Release: pairs with the Acquire stamp load in `pop`, publishing the value.
+        slot.stamp.store(tail.wrapping_add(1), Release);
+    }
+
+    /// Moves the value out of `slot` and frees the slot for the producer one lap on. The caller
+    /// claimed index `head` (its head compare-exchange succeeded) while the slot's stamp was
+    /// `head + 1`.
+    #[inline(always)]
+    fn take(&self, slot: &Slot<T>, head: usize) -> T {
+        // SAFETY: the caller's claim of index `head`, whose slot was full on this lap (stamp ==
+        // head + 1), leaves its cell to us: no other thread touches it until our stamp store,
+        // and we move the value out once.
+        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
+        // Release: pairs with the Acquire stamp load in `push_inner`: the slot is free for the
+        // producer one lap on.
+        slot.stamp.store(head.wrapping_add(self.one_lap), Release);
+        v
+    }
+
+    /// One try inline, the loop (`push_inner`) out of line: an uncontended push is a few
+    /// instructions in the caller's code, with no back-off state and no call to keep registers
+    /// for.
+    #[inline(always)]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        // As the same steps in `push_inner`: the index load is Relaxed (the stamp and the claim
+        // check it); the stamp load is Acquire, pairing with the Release stamp store in `take`
+        // (the old value was moved out); the claim is SeqCst (the verdicts' order), Relaxed on
+        // failure (nothing read).
+        let tail = self.tail.load(Relaxed);
+        let slot = self.slot(tail);
+        if slot.stamp.load(Acquire) == tail
+            && self
+                .tail
+                .compare_exchange_weak(tail, self.step(tail), SeqCst, Relaxed)
+                .is_ok()
+        {
+            self.fill(slot, tail, value);
+            return Ok(());
+        }
         self.push_inner(value, false).map(|_| ())
     }
 
@@ -259,8 +299,28 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
-    #[inline]
+    /// One try inline, the loop (`pop_slow`) out of line, as in `push`.
+    #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
+        // As the same steps in `pop_slow`: the index load is Relaxed; the stamp load is
+        // Acquire, pairing with the Release stamp store in `fill` (the value is visible); the
+        // claim is SeqCst, Relaxed on failure.
+        let head = self.head.load(Relaxed);
+        let slot = self.slot(head);
+        if slot.stamp.load(Acquire) == head.wrapping_add(1)
+            && self
+                .head
+                .compare_exchange_weak(head, self.step(head), SeqCst, Relaxed)
+                .is_ok()
+        {
+            return Some(self.take(slot, head));
+        }
+        self.pop_slow()
+    }
+
+    /// The loop behind `pop`'s single try.
+    #[inline(never)]
+    fn pop_slow(&self) -> Option<T> {
         let backoff = Backoff::new();
         // Relaxed: as in `push_inner`.
         let mut head = self.head.load(Relaxed);
@@ -275,16 +335,7 @@ impl<T> RawArrayQueue<T> {
                 // having read the head, find the tail past every value this pop saw pushed.
                 // Failure: Relaxed, as in `push_inner`.
                 match self.head.compare_exchange_weak(head, next, SeqCst, Relaxed) {
-                    Ok(_) => {
-                        // SAFETY: our CAS claimed index `head`, whose slot is full on this lap;
-                        // no other thread touches the cell until our stamp store, and we move
-                        // the value out once.
-                        let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
-                        // Release: pairs with the Acquire stamp load in `push_inner`: the slot is
-                        // free for the producer one lap on.
-                        slot.stamp.store(head.wrapping_add(self.one_lap), Release);
-                        return Some(v);
-                    }
+                    Ok(_) => return Some(self.take(slot, head)),
                     Err(h) => {
                         head = h;
                         backoff.spin();
