@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What the `wait` feature costs when nobody waits: the queue table's pairs workload for the two
 # freeway queues, built once without and once with `freeway-queue/wait` (cargo unifies features
-# within one build, so they are two binaries), run alternately, ROUNDS times each.
+# within one build, so they are two binaries), run alternately, ROUNDS times each. Ends with,
+# per queue and thread count, the median over rounds of each build's per-round median and their
+# ratio (on ÷ off; the budget is at least 0.95).
 #
 #   benches/wait-overhead.sh [ROUNDS] [extra queue_table arguments]
 set -euo pipefail
@@ -15,10 +17,40 @@ cp target/release/examples/queue_table "$dir/off"
 cargo build --release -q -p freeway-benches --example queue_table --features freeway-queue/wait
 cp target/release/examples/queue_table "$dir/on"
 cargo build --release -q -p freeway-benches --example queue_table  # leave the default build
+log="$dir/rounds.txt"
+: >"$log"
 for r in $(seq "$rounds"); do
   for build in off on; do
     echo "## round $r, wait feature $build"
-    "$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" "$@" |
-      grep -E '^\| freeway'
+    out=$("$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" "$@" |
+      grep -E '^\| freeway')
+    echo "$out"
+    sed "s/^/$build /" <<<"$out" >>"$log"
   done
 done
+echo "## median over rounds (Mops/s): off / on = on ÷ off"
+# Each log line: BUILD | NAME | MEDIAN (MIN..MAX) | ... one cell per thread count.
+awk -F'|' '
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+      t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+    }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    build = $1; gsub(/ /, "", build); name = $2; gsub(/^ +| +$/, "", name)
+    if (!(name in seen)) { seen[name] = 1; order[++names] = name }
+    for (c = 3; c < NF; c++) { split($c, v, " "); cells[name, c - 2, build] = cells[name, c - 2, build] " " v[1] }
+    if (NF - 3 > width) width = NF - 3
+  }
+  END {
+    for (k = 1; k <= names; k++) {
+      line = "| " order[k] " |"
+      for (c = 1; c <= width; c++) {
+        off = median(cells[order[k], c, "off"]); on = median(cells[order[k], c, "on"])
+        line = line sprintf(" %.1f / %.1f = %.3f |", off, on, on / off)
+      }
+      print line
+    }
+  }' "$log"
