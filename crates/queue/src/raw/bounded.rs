@@ -152,13 +152,17 @@ impl<T> RawArrayQueue<T> {
 
     /// Pushes `value`, or, with `force`, evicts the oldest value when full. Returns
     /// `Err(value)` when full and not forced, `Ok(Some(old))` on an eviction. The loop behind
-    /// `push`'s single try (see `push`), and all of `force_push`.
+    /// `push`'s single try (see `push`), and all of `force_push`. Starts at index `tail`, read
+    /// `Relaxed` by the caller; `lost` says that the caller's claim of it failed, and the loop
+    /// then backs off first, as after a claim lost inside it (so that contending threads still
+    /// run in bursts).
     #[inline(never)]
-    fn push_inner(&self, value: T, force: bool) -> Result<Option<T>, T> {
+    fn push_inner(&self, value: T, force: bool, tail: usize, lost: bool) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
-        // Relaxed: a stale index fails the stamp comparison or the claim below, and the full
-        // verdict does not trust it alone (see "Full and empty" in the module docs).
-        let mut tail = self.tail.load(Relaxed);
+        if lost {
+            backoff.spin();
+        }
+        let mut tail = tail;
         loop {
             let slot = self.slot(tail);
             // Acquire: pairs with the Release stamp store in `pop` (or `force_push`), so the old
@@ -229,13 +233,13 @@ impl<T> RawArrayQueue<T> {
                     // A consumer is between its claim and its stamp store.
                     snooze(&backoff);
                 }
-                // Relaxed: as at the top.
+                // Relaxed: as the first load, in `push`.
                 tail = self.tail.load(Relaxed);
             } else {
                 // Another producer claimed this index and has not stored its stamp yet, or
                 // `tail` moved on: reload.
                 snooze(&backoff);
-                // Relaxed: as at the top.
+                // Relaxed: as the first load, in `push`.
                 tail = self.tail.load(Relaxed);
             }
         }
@@ -273,27 +277,36 @@ impl<T> RawArrayQueue<T> {
     /// for.
     #[inline(always)]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
-        // As the same steps in `push_inner`: the index load is Relaxed (the stamp and the claim
-        // check it); the stamp load is Acquire, pairing with the Release stamp store in `take`
+        // As the same steps in `push_inner`: the index load is Relaxed (a stale index fails the
+        // stamp comparison or the claim, and the full verdict does not trust it alone: see "Full
+        // and empty" in the module docs); the stamp load is Acquire, pairing with the Release stamp store in `take`
         // (the old value was moved out); the claim is SeqCst (the verdicts' order), Relaxed on
         // failure (nothing read).
         let tail = self.tail.load(Relaxed);
         let slot = self.slot(tail);
-        if slot.stamp.load(Acquire) == tail
-            && self
+        let lost = if slot.stamp.load(Acquire) == tail {
+            match self
                 .tail
                 .compare_exchange_weak(tail, self.step(tail), SeqCst, Relaxed)
-                .is_ok()
-        {
-            self.fill(slot, tail, value);
-            return Ok(());
-        }
-        self.push_inner(value, false).map(|_| ())
+            {
+                Ok(_) => {
+                    self.fill(slot, tail, value);
+                    return Ok(());
+                }
+                Err(_) => true,
+            }
+        } else {
+            false
+        };
+        self.push_inner(value, false, tail, lost).map(|_| ())
     }
 
     #[inline]
     pub(crate) fn force_push(&self, value: T) -> Option<T> {
-        match self.push_inner(value, true) {
+        // Relaxed: a stale index fails the stamp comparison or the claim in `push_inner`, and
+        // the full verdict does not trust it alone (see "Full and empty" in the module docs).
+        let tail = self.tail.load(Relaxed);
+        match self.push_inner(value, true, tail, false) {
             Ok(old) => old,
             Err(_) => unreachable!("a forced push never reports the ring full"),
         }
@@ -307,23 +320,28 @@ impl<T> RawArrayQueue<T> {
         // claim is SeqCst, Relaxed on failure.
         let head = self.head.load(Relaxed);
         let slot = self.slot(head);
-        if slot.stamp.load(Acquire) == head.wrapping_add(1)
-            && self
+        let lost = if slot.stamp.load(Acquire) == head.wrapping_add(1) {
+            match self
                 .head
                 .compare_exchange_weak(head, self.step(head), SeqCst, Relaxed)
-                .is_ok()
-        {
-            return Some(self.take(slot, head));
-        }
-        self.pop_slow()
+            {
+                Ok(_) => return Some(self.take(slot, head)),
+                Err(_) => true,
+            }
+        } else {
+            false
+        };
+        self.pop_slow(head, lost)
     }
 
-    /// The loop behind `pop`'s single try.
+    /// The loop behind `pop`'s single try, from index `head`; `lost` as in `push_inner`.
     #[inline(never)]
-    fn pop_slow(&self) -> Option<T> {
+    fn pop_slow(&self, head: usize, lost: bool) -> Option<T> {
         let backoff = Backoff::new();
-        // Relaxed: as in `push_inner`.
-        let mut head = self.head.load(Relaxed);
+        if lost {
+            backoff.spin();
+        }
+        let mut head = head;
         loop {
             let slot = self.slot(head);
             // Acquire: pairs with the Release stamp store in `push_inner`, so the value is
@@ -352,11 +370,11 @@ impl<T> RawArrayQueue<T> {
                 }
                 // A producer claimed this slot and has not published yet: wait for it.
                 snooze(&backoff);
-                // Relaxed: as at the top.
+                // Relaxed: as the first load, in `pop`.
                 head = self.head.load(Relaxed);
             } else {
                 snooze(&backoff);
-                // Relaxed: as at the top.
+                // Relaxed: as the first load, in `pop`.
                 head = self.head.load(Relaxed);
             }
         }
