@@ -32,6 +32,16 @@
 //! the index by a CAS on `head`, moves the value out and stores stamp `h + one_lap`: the slot is
 //! empty and ready for the producer one lap later.
 //!
+//! `push` and `pop` make that first try inline and leave everything else (retries, back-off,
+//! verdicts) to a loop out of line, so the code inlined into a caller's loop is a few loads, a
+//! CAS and a store, with no call: that keeps the caller's registers free, which is what keeps
+//! the `wait` feature's conditional wake-up from costing a tight loop anything measurable. A
+//! try that loses its CAS enters the loop by backing off first, as a CAS lost inside the loop
+//! does: the loser steps aside and the winner runs on with warm cache lines. Without that first
+//! back-off, contending threads alternate claim by claim and pay a cache-line transfer on every
+//! operation (pairs at 2 and 4 threads fell to 0.34-0.41x crossbeam's: `cargo run --release -p
+//! freeway-benches --example queue_table -- --workload pairs --only ArrayQueue`).
+//!
 //! # Full and empty
 //!
 //! A producer whose slot is still full from the previous lap reports the queue full only if the
