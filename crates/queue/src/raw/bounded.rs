@@ -175,15 +175,9 @@ impl<T> RawArrayQueue<T> {
         let mut tail = tail;
         loop {
             let slot = self.slot(tail);
-            // Acquire: pairs with the Release stamp store in `pop` (or `force_push`), so the old
-            // value was moved out before we overwrite the cell.
-            let stamp = slot.stamp.load(Acquire);
+            let stamp = Self::stamp(slot);
             if stamp == tail {
-                let next = self.step(tail);
-                // SeqCst: the claims take part in the full and empty verdicts' order (module
-                // docs); as a release, they let `len` bound the head by the tail it reads.
-                // Failure: Relaxed, the value read only feeds the next try, like the load above.
-                match self.tail.compare_exchange_weak(tail, next, SeqCst, Relaxed) {
+                match self.claim_tail(tail) {
                     Ok(_) => {
                         self.fill(slot, tail, value);
                         return Ok(None);
@@ -282,23 +276,47 @@ impl<T> RawArrayQueue<T> {
         v
     }
 
+    /// The stamp of `slot`, for the thread at an index that maps to it.
+    #[inline(always)]
+    fn stamp(slot: &Slot<T>) -> usize {
+        // Acquire: pairs with the Release stamp stores in `fill`, `take` and `push_inner`'s
+        // forced branch: a producer that finds the slot empty for it finds the old value moved
+        // out, and a consumer that finds it full finds the value written.
+        slot.stamp.load(Acquire)
+    }
+
+    /// Claims index `tail` for a producer (moves `tail` to the next index); on failure, the
+    /// index found instead.
+    #[inline(always)]
+    fn claim_tail(&self, tail: usize) -> Result<usize, usize> {
+        // SeqCst: the claims take part in the full and empty verdicts' order (module docs); as
+        // a release, they let `len` bound the head by the tail it reads. Failure: Relaxed, the
+        // value found only feeds the next try, like a Relaxed index load.
+        self.tail
+            .compare_exchange_weak(tail, self.step(tail), SeqCst, Relaxed)
+    }
+
+    /// Claims index `head` for a consumer (moves `head` to the next index); on failure, the
+    /// index found instead.
+    #[inline(always)]
+    fn claim_head(&self, head: usize) -> Result<usize, usize> {
+        // SeqCst: as in `claim_tail`; as a release it lets `len`, having read the head, find the
+        // tail past every value this pop saw pushed. Failure: Relaxed, as in `claim_tail`.
+        self.head
+            .compare_exchange_weak(head, self.step(head), SeqCst, Relaxed)
+    }
+
     /// One try inline, the loop (`push_inner`) out of line: an uncontended push is a few
     /// instructions in the caller's code, with no back-off state and no call to keep registers
     /// for.
     #[inline(always)]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
-        // As the same steps in `push_inner`: the index load is Relaxed (a stale index fails the
-        // stamp comparison or the claim, and the full verdict does not trust it alone: see "Full
-        // and empty" in the module docs); the stamp load is Acquire, pairing with the Release stamp store in `take`
-        // (the old value was moved out); the claim is SeqCst (the verdicts' order), Relaxed on
-        // failure (nothing read).
+        // Relaxed: a stale index fails the stamp comparison or the claim, and the full verdict
+        // does not trust it alone (see "Full and empty" in the module docs).
         let tail = self.tail.load(Relaxed);
         let slot = self.slot(tail);
-        let lost = if slot.stamp.load(Acquire) == tail {
-            match self
-                .tail
-                .compare_exchange_weak(tail, self.step(tail), SeqCst, Relaxed)
-            {
+        let lost = if Self::stamp(slot) == tail {
+            match self.claim_tail(tail) {
                 Ok(_) => {
                     self.fill(slot, tail, value);
                     return Ok(());
@@ -325,16 +343,11 @@ impl<T> RawArrayQueue<T> {
     /// One try inline, the loop (`pop_slow`) out of line, as in `push`.
     #[inline(always)]
     pub(crate) fn pop(&self) -> Option<T> {
-        // As the same steps in `pop_slow`: the index load is Relaxed; the stamp load is
-        // Acquire, pairing with the Release stamp store in `fill` (the value is visible); the
-        // claim is SeqCst, Relaxed on failure.
+        // Relaxed: as in `push`.
         let head = self.head.load(Relaxed);
         let slot = self.slot(head);
-        let lost = if slot.stamp.load(Acquire) == head.wrapping_add(1) {
-            match self
-                .head
-                .compare_exchange_weak(head, self.step(head), SeqCst, Relaxed)
-            {
+        let lost = if Self::stamp(slot) == head.wrapping_add(1) {
+            match self.claim_head(head) {
                 Ok(_) => return Some(self.take(slot, head)),
                 Err(_) => true,
             }
@@ -354,15 +367,9 @@ impl<T> RawArrayQueue<T> {
         let mut head = head;
         loop {
             let slot = self.slot(head);
-            // Acquire: pairs with the Release stamp store in `push_inner`, so the value is
-            // visible.
-            let stamp = slot.stamp.load(Acquire);
+            let stamp = Self::stamp(slot);
             if stamp == head.wrapping_add(1) {
-                let next = self.step(head);
-                // SeqCst: as the producers' claim in `push_inner`; as a release it lets `len`,
-                // having read the head, find the tail past every value this pop saw pushed.
-                // Failure: Relaxed, as in `push_inner`.
-                match self.head.compare_exchange_weak(head, next, SeqCst, Relaxed) {
+                match self.claim_head(head) {
                     Ok(_) => return Some(self.take(slot, head)),
                     Err(h) => {
                         head = h;
