@@ -36,10 +36,10 @@
 //! verdicts) to a loop out of line, so the code inlined into a caller's loop is a few loads, a
 //! CAS and a store, with no call: that keeps the caller's registers free, which is what keeps
 //! the `wait` feature's conditional wake-up from costing a tight loop anything measurable. A
-//! try that loses its CAS enters the loop by backing off first, as a CAS lost inside the loop
-//! does: the loser steps aside and the winner runs on with warm cache lines. Without that first
-//! back-off, contending threads alternate claim by claim and pay a cache-line transfer on every
-//! operation (pairs at 2 and 4 threads fell to 0.34-0.41x crossbeam's: `cargo run --release -p
+//! try that loses its CAS enters the loop by backing off first and then waiting at the index it
+//! tried (see `push_inner`): the loser steps aside and the winner runs on with warm cache lines.
+//! Without that first back-off, contending threads alternate claim by claim and pay a
+//! cache-line transfer on every operation (pairs at 2 and 4 threads fell to 0.34-0.41x crossbeam's: `cargo run --release -p
 //! freeway-benches --example queue_table -- --workload pairs --only ArrayQueue`).
 //!
 //! # Full and empty
@@ -162,10 +162,15 @@ impl<T> RawArrayQueue<T> {
 
     /// Pushes `value`, or, with `force`, evicts the oldest value when full. Returns
     /// `Err(value)` when full and not forced, `Ok(Some(old))` on an eviction. The loop behind
-    /// `push`'s single try (see `push`), and all of `force_push`. Starts at index `tail`, read
-    /// `Relaxed` by the caller; `lost` says that the caller's claim of it failed, and the loop
-    /// then backs off first, as after a claim lost inside it (so that contending threads still
-    /// run in bursts).
+    /// `push`'s single try (see `push`), and all of `force_push`. Starts at index `tail`, the
+    /// one the caller read (`Relaxed`) and tried; `lost` says that its claim failed. The loop
+    /// then backs off before it looks at `tail` again, where the slot is by then another
+    /// thread's, so it also snoozes and reloads the index: a longer step aside than after a
+    /// claim lost inside the loop (which retries at the index the claim found). That longer
+    /// step is what lets contending threads run in bursts. Retrying at the found index instead,
+    /// 2-thread pairs in the interleaving regime (see docs/queue.md) ran at 0.86x and 0.96x of
+    /// crossbeam's in two runs, against 2.9-4.3x with the longer step (`queue_table --workload
+    /// pairs --only ArrayQueue --threads 2`; the latter runs had workers bound to CPUs).
     #[inline(never)]
     fn push_inner(&self, value: T, force: bool, tail: usize, lost: bool) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
@@ -227,7 +232,7 @@ impl<T> RawArrayQueue<T> {
                             (*c).write(value);
                             old
                         });
-                        // Release: pairs with the Acquire stamp load in `pop`, publishing the
+                        // Release: pairs with the Acquire load in `stamp`, publishing the
                         // new value.
                         slot.stamp.store(tail.wrapping_add(1), Release);
                         return Ok(Some(old));
@@ -257,7 +262,8 @@ impl<T> RawArrayQueue<T> {
         // tail), leaves its cell to us: no other thread touches it until we store the stamp
         // below.
         slot.value.with_mut(|c| unsafe { (*c).write(value) });
-        // Release: pairs with the Acquire stamp load in `pop`, publishing the value.
+        // Release: pairs with the Acquire load in `stamp`, publishing the value to the
+        // consumer.
         slot.stamp.store(tail.wrapping_add(1), Release);
     }
 
@@ -270,8 +276,8 @@ impl<T> RawArrayQueue<T> {
         // head + 1), leaves its cell to us: no other thread touches it until our stamp store,
         // and we move the value out once.
         let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
-        // Release: pairs with the Acquire stamp load in `push_inner`: the slot is free for the
-        // producer one lap on.
+        // Release: pairs with the Acquire load in `stamp`: the slot is free for the producer one
+        // lap on.
         slot.stamp.store(head.wrapping_add(self.one_lap), Release);
         v
     }
@@ -357,7 +363,8 @@ impl<T> RawArrayQueue<T> {
         self.pop_slow(head, lost)
     }
 
-    /// The loop behind `pop`'s single try, from index `head`; `lost` as in `push_inner`.
+    /// The loop behind `pop`'s single try, from index `head`; `head` and `lost` as in
+    /// `push_inner`.
     #[inline(never)]
     fn pop_slow(&self, head: usize, lost: bool) -> Option<T> {
         let backoff = Backoff::new();
