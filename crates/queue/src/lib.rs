@@ -33,7 +33,7 @@
 //!
 //! # Waiting (feature `wait`)
 //!
-//! With the `wait` feature, consumers can sleep until a value arrives ([`Queue::pop_wait`],
+//! With the `wait` feature, consumers can sleep until a value arrives (`Queue::pop_wait`,
 //! `pop_timeout`, `pop_async`), and producers of an [`ArrayQueue`] until there is room
 //! (`push_wait`, `push_timeout`, `push_async`). It works with threads and with any async
 //! executor (the futures are `Send` when `T` is), through event-listener. With nobody waiting, a
@@ -113,13 +113,15 @@ use std::time::Duration;
 /// reused, so a queue in steady state allocates nothing; spares beyond that are freed, and the
 /// pool is freed after the queue. A thread that stays pinned for long delays both.
 ///
-/// With the `wait` feature, consumers can also sleep until a value arrives: [`pop_wait`],
-/// [`pop_timeout`] and [`pop_async`] (runtime-agnostic). A `push` then reads one more atomic,
-/// and wakes a sleeper only if there is one.
-///
-/// [`pop_wait`]: Queue::pop_wait
-/// [`pop_timeout`]: Queue::pop_timeout
-/// [`pop_async`]: Queue::pop_async
+/// With the `wait` feature, consumers can also sleep until a value arrives:
+#[cfg_attr(
+    feature = "wait",
+    doc = "[`pop_wait`](Queue::pop_wait), [`pop_timeout`](Queue::pop_timeout) and \
+           [`pop_async`](Queue::pop_async)"
+)]
+#[cfg_attr(not(feature = "wait"), doc = "`pop_wait`, `pop_timeout` and `pop_async`")]
+/// (runtime-agnostic). A `push` then reads one more atomic, and wakes a sleeper only if there
+/// is one.
 ///
 /// # Examples
 ///
