@@ -119,7 +119,10 @@ use std::time::Duration;
     doc = "[`pop_wait`](Queue::pop_wait), [`pop_timeout`](Queue::pop_timeout) and \
            [`pop_async`](Queue::pop_async)"
 )]
-#[cfg_attr(not(feature = "wait"), doc = "`pop_wait`, `pop_timeout` and `pop_async`")]
+#[cfg_attr(
+    not(feature = "wait"),
+    doc = "`pop_wait`, `pop_timeout` and `pop_async`"
+)]
 /// (runtime-agnostic). A `push` then reads one more atomic, and wakes a sleeper only if there
 /// is one.
 ///
