@@ -39,8 +39,9 @@
 //! try that loses its CAS enters the loop by backing off first and then waiting at the index it
 //! tried (see `push_inner`): the loser steps aside and the winner runs on with warm cache lines.
 //! Without that first back-off, contending threads alternate claim by claim and pay a
-//! cache-line transfer on every operation (pairs at 2 and 4 threads fell to 0.34-0.41x crossbeam's: `cargo run --release -p
-//! freeway-benches --example queue_table -- --workload pairs --only ArrayQueue`).
+//! cache-line transfer on every operation (pairs at 2 and 4 threads fell to 0.34-0.41x
+//! crossbeam's: `cargo run --release -p freeway-benches --example queue_table -- --workload
+//! pairs --only ArrayQueue`).
 //!
 //! # Full and empty
 //!
@@ -172,12 +173,17 @@ impl<T> RawArrayQueue<T> {
     /// crossbeam's in two runs, against 2.9-4.3x with the longer step (`queue_table --workload
     /// pairs --only ArrayQueue --threads 2`; the latter runs had workers bound to CPUs).
     #[inline(never)]
-    fn push_inner(&self, value: T, force: bool, tail: usize, lost: bool) -> Result<Option<T>, T> {
+    fn push_inner(
+        &self,
+        value: T,
+        force: bool,
+        mut tail: usize,
+        lost: bool,
+    ) -> Result<Option<T>, T> {
         let backoff = Backoff::new();
         if lost {
             backoff.spin();
         }
-        let mut tail = tail;
         loop {
             let slot = self.slot(tail);
             let stamp = Self::stamp(slot);
@@ -366,12 +372,11 @@ impl<T> RawArrayQueue<T> {
     /// The loop behind `pop`'s single try, from index `head`; `head` and `lost` as in
     /// `push_inner`.
     #[inline(never)]
-    fn pop_slow(&self, head: usize, lost: bool) -> Option<T> {
+    fn pop_slow(&self, mut head: usize, lost: bool) -> Option<T> {
         let backoff = Backoff::new();
         if lost {
             backoff.spin();
         }
-        let mut head = head;
         loop {
             let slot = self.slot(head);
             let stamp = Self::stamp(slot);
