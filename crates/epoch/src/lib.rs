@@ -276,12 +276,41 @@ fn default_collector_cached() -> &'static Collector {
 #[cfg(not(loom))]
 const RETIRES_PER_COLLECT: u32 = 256;
 
+/// Objects that one crossbeam-epoch collection frees when it is capped: it pops at most eight
+/// expired bags, of 64 objects each when full. A flush of a collection step that freed at least
+/// three quarters of this found a backlog, and the step flushes again (see [`collection_step`]).
+#[cfg(not(loom))]
+const BACKLOG_SIGN: u64 = 8 * 64 * 3 / 4;
+
+/// The most flushes of one collection step while it finds a backlog: at most about
+/// `DRAIN_ROUNDS * 512` objects freed by one step, a bounded pause for the operation that runs
+/// it.
+#[cfg(not(loom))]
+const DRAIN_ROUNDS: u32 = 16;
+
 #[cfg(not(loom))]
 std::thread_local! {
     /// Retirements (calls of the retirement path) on this thread since its last collection step.
     static SINCE_COLLECT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// Whether this thread is inside a paced collection step.
     static COLLECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Deferred functions of this crate's retirement path that have run on this thread.
+    static RAN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one deferred function of the retirement path as run on this thread (see
+/// [`collection_step`]).
+#[inline]
+fn note_ran() {
+    #[cfg(not(loom))]
+    let _ = RAN.try_with(|c| c.set(c.get() + 1));
+}
+
+/// Deferred functions of the retirement path run on this thread so far.
+#[cfg(not(loom))]
+#[inline]
+fn ran() -> u64 {
+    RAN.try_with(|c| c.get()).unwrap_or(0)
 }
 
 /// Paces collection after one retirement has been deferred: every [`RETIRES_PER_COLLECT`]th
@@ -327,9 +356,20 @@ fn collection_step(guard: &Guard) {
     if COLLECTING.try_with(|c| c.replace(true)).unwrap_or(true) {
         return;
     }
-    // Only a function deferred around this crate can panic here (ours are `contained`); the
-    // panic has been reported by the hook; see `pace_collection` for why it stops here.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
+    // A flush frees at most eight expired bags, twice what this thread sealed since its last
+    // step, so after a stall (a thread pinned for seconds while the others retire) the backlog
+    // would drain only about as fast as the threads retire. While a flush frees nearly its cap,
+    // the step flushes again, up to `DRAIN_ROUNDS` times: the backlog goes at up to sixteen
+    // times that rate, and a step that finds none costs nothing extra.
+    for _ in 0..DRAIN_ROUNDS {
+        let before = ran();
+        // Only a function deferred around this crate can panic here (ours are `contained`); the
+        // panic has been reported by the hook; see `pace_collection` for why it stops here.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
+        if ran() - before < BACKLOG_SIGN {
+            break;
+        }
+    }
     let _ = COLLECTING.try_with(|c| c.set(false));
 }
 
@@ -397,6 +437,7 @@ pub unsafe fn retire<T>(guard: &Guard, ptr: Shared<'_, T>) {
     unsafe {
         guard.defer_unchecked(move || {
             contained(|| drop(Box::from_raw(raw)));
+            note_ran();
             accounting::note_reclaimed();
         })
     }
@@ -419,6 +460,7 @@ pub fn defer_drop<T: Send + 'static>(guard: &Guard, value: T) {
     accounting::note_retired();
     guard.defer(move || {
         contained(|| drop(value));
+        note_ran();
         accounting::note_reclaimed();
     });
     pace_collection(guard);
@@ -457,6 +499,7 @@ pub unsafe fn defer_unchecked<F: FnOnce()>(guard: &Guard, f: F) {
     unsafe {
         guard.defer_unchecked(move || {
             contained(f);
+            note_ran();
             accounting::note_reclaimed();
         })
     }
