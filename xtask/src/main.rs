@@ -6,7 +6,7 @@
 //! cargo xtask loom [CRATE] [--preemptions N]
 //! cargo xtask fuzz [TARGET] [--time S] [--merge]
 //! cargo xtask asan
-//! cargo xtask soak [--time S]               every structure for S seconds in all (default 120)
+//! cargo xtask soak [--time S] [--only NAME] every structure for S seconds in all (default 120)
 //! cargo xtask bench [--full] [--group NAME] [--threads 1,2,4] [--save NAME] [--compare A [B]]
 //! ```
 
@@ -64,6 +64,10 @@ enum Cmd {
         /// Seconds in all.
         #[arg(long, value_name = "S", default_value_t = 120.0)]
         time: f64,
+        /// Only the checks whose name contains NAME (such as "hashmap stall"); phases keep the
+        /// length that --time gives the full run.
+        #[arg(long, value_name = "NAME")]
+        only: Option<String>,
     },
     /// The benchmarks and their report (docs/benchmarks.md and the README's table).
     Bench(bench::BenchArgs),
@@ -86,7 +90,7 @@ fn main() -> ExitCode {
         } => fuzz(target.as_deref(), time, merge),
         Cmd::Asan => asan(),
         Cmd::Bench(args) => bench::run(&args),
-        Cmd::Soak { time } => soak(time),
+        Cmd::Soak { time, only } => soak(time, only.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -262,7 +266,7 @@ fn test() -> Result {
             run(cargo().args(["test", "-p", "freeway-benches", "--benches"]))
         })?;
         st.stage("loom", || loom_all(None, 2))?;
-        st.stage("soak", || soak(30.0))?;
+        st.stage("soak", || soak(30.0, None))?;
         st.stage("fuzz-corpus", || {
             let crates = crates_with("tests/fuzz_corpus.rs");
             let mut cmd = cargo();
@@ -458,14 +462,16 @@ fn fuzz(target: Option<&str>, time: u32, merge: bool) -> Result {
 }
 
 /// The soak program (`benches/src/bin/soak.rs`): every structure under 8 threads of mixed
-/// operations and a stalled reader, with pass/fail rules; `time` seconds in all.
-fn soak(time: f64) -> Result {
+/// operations and a stalled reader, with pass/fail rules; `time` seconds in all, or the checks
+/// named by `only` with the phase length of the full run.
+fn soak(time: f64, only: Option<&str>) -> Result {
     if !(time.is_finite() && time > 0.0) {
         return Err(format!(
             "soak: --time must be a positive number of seconds, not {time}"
         ));
     }
-    run(cargo().args([
+    let mut cmd = cargo();
+    cmd.args([
         "run",
         "--release",
         "-q",
@@ -476,7 +482,11 @@ fn soak(time: f64) -> Result {
         "--",
         "--time",
         &time.to_string(),
-    ]))
+    ]);
+    if let Some(name) = only {
+        cmd.args(["--only", name]);
+    }
+    run(&mut cmd)
 }
 
 fn asan() -> Result {

@@ -40,8 +40,8 @@
 use freeway_check::stress::Rng;
 use freeway_epoch::accounting;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 const THREADS: usize = 8;
@@ -658,8 +658,17 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
         .find(|s| s.garbage <= 2.0 * base + GARBAGE_FLOOR)
         .map(|s| s.at - unpinned);
     if std::env::var_os("SOAK_TRACE").is_some() {
-        for s in samples.iter().filter(|s| s.at > unpinned - 0.3 && s.at <= unpinned + 6.0).step_by(10) {
-            eprintln!("  {:+.2} s  garbage {:.0}  retired {:.0}", s.at - unpinned, s.garbage, s.retired);
+        for s in samples
+            .iter()
+            .filter(|s| s.at > unpinned - 0.3 && s.at <= unpinned + 6.0)
+            .step_by(10)
+        {
+            eprintln!(
+                "  {:+.2} s  garbage {:.0}  retired {:.0}",
+                s.at - unpinned,
+                s.garbage,
+                s.retired
+            );
         }
     }
     let mops = during_ops.load(Relaxed) as f64 / stall.as_secs_f64() / 1e6;
@@ -718,7 +727,10 @@ fn main() {
         .iter()
         .position(|a| a == "--only")
         .map(|i| args.get(i + 1).expect("--only NAME").to_lowercase());
-    let wanted = |name: &str| only.as_ref().is_none_or(|o| name.to_lowercase().contains(o));
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|o| name.to_lowercase().contains(o))
+    };
     let mut verdicts = Vec::new();
     let checks: [(&str, &dyn Fn() -> Verdict); 7] = [
         ("Queue mixed", &|| queue(phase)),
