@@ -554,3 +554,41 @@ fn queue_pops_race_across_a_segment_boundary() {
         assert_eq!(got, [0, 1, 2]);
     });
 }
+
+/// `Queue::len` is ordered with pops of other queues (store buffering): each queue holds one
+/// value; each thread pops its own queue and then reads the other's `len`. Both cannot still
+/// count the other's value: whichever `len` comes second in the total order of `SeqCst`
+/// operations follows the other thread's claim. Fails with `len`'s head load made `Relaxed`.
+#[test]
+fn queue_len_is_ordered_with_pops_of_other_queues() {
+    loom::model(|| {
+        let (a, b) = (Queue::new(), Queue::new());
+        a.push(1);
+        b.push(2);
+        let (l1, l2) = store_buffering(a, b, |mine, other, v| {
+            assert_eq!(mine.pop(), Some(v));
+            other.len()
+        });
+        assert!(
+            l1 == 0 || l2 == 0,
+            "both lens counted a value the other thread had already popped"
+        );
+    });
+}
+
+/// `Queue::len` is ordered with pushes to other queues (store buffering): each thread pushes to
+/// its own empty queue and then reads the other's `len`; both cannot miss the other's value.
+/// Fails with `len`'s tail load made `Relaxed`.
+#[test]
+fn queue_len_is_ordered_with_pushes_to_other_queues() {
+    loom::model(|| {
+        let (l1, l2) = store_buffering(Queue::new(), Queue::new(), |mine, other, v| {
+            mine.push(v);
+            other.len()
+        });
+        assert!(
+            l1 == 1 || l2 == 1,
+            "both lens missed a value the other thread had already pushed"
+        );
+    });
+}

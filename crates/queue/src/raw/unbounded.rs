@@ -825,7 +825,9 @@ impl<T> RawQueue<T> {
     /// claimed by consumers, minus abandoned slots). Exact when no operation is in flight.
     pub(crate) fn len(&self) -> usize {
         // SeqCst (both): the head is read first, and the head never has more slots behind it
-        // than the tail, so the difference is never negative.
+        // than the tail, so the difference is never negative; and a `len` is ordered with the
+        // claims of other threads as the emptiness check is (store buffering: the loom models
+        // `queue_len_is_ordered_with_*` fail with either load `Relaxed`).
         let h = position(self.head.index.load(SeqCst));
         let t = position(self.tail.index.load(SeqCst));
         // Relaxed: a statistic.
