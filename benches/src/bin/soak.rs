@@ -34,6 +34,8 @@
 //!   garbage is back under 2x its level before the stall (the median over the fifth of the phase
 //!   before the pin, plus the same floor), and none is left 2 s after the stop.
 //!
+//! `SOAK_TRACE=1` prints each stall's garbage every 0.2 s from just before the unpin to 6 s after.
+//!
 //! `--samples DIR` writes each mixed phase's samples (every 20 ms: seconds, resident bytes,
 //! garbage objects, objects retired) to a CSV file in `DIR`.
 
