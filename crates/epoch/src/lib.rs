@@ -283,11 +283,17 @@ const RETIRES_PER_COLLECT: u32 = 256;
 const BACKLOG_SIGN: u64 = 8 * 64 * 3 / 4;
 
 /// The most flushes of one collection step while it finds a backlog: at most about
-/// `DRAIN_ROUNDS * 512` objects (32 768) freed by one step, a pause of a few milliseconds for
-/// the operation that runs it, and only while a backlog lasts. 16 was measured too: a backlog of
-/// 27 million objects took 3 to 5 s to drain instead of 1.5 to 2.5 (docs/reclamation.md).
+/// `DRAIN_ROUNDS * 512` objects (8 192) freed by one step, under a millisecond of pause for the
+/// operation that runs it, and only while a backlog lasts.
 #[cfg(not(loom))]
-const DRAIN_ROUNDS: u32 = 64;
+const DRAIN_ROUNDS: u32 = 16;
+
+/// Retirements between two collection steps of a thread whose last step ended with the backlog
+/// still there, instead of [`RETIRES_PER_COLLECT`]: the thread drains in many short steps,
+/// unpinning between its operations, rather than in long ones that hold its pin (and with it
+/// the epoch) for milliseconds.
+#[cfg(not(loom))]
+const RETIRES_PER_DRAIN_STEP: u32 = 16;
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -360,16 +366,22 @@ fn collection_step(guard: &Guard) {
     // A flush frees at most eight expired bags, twice what this thread sealed since its last
     // step, so after a stall (a thread pinned for seconds while the others retire) the backlog
     // would drain only about as fast as the threads retire. While a flush frees nearly its cap,
-    // the step flushes again, up to `DRAIN_ROUNDS` times: the backlog goes up to that many
-    // times faster, and a step that finds none costs nothing extra.
+    // the step flushes again, up to `DRAIN_ROUNDS` times, and if the backlog is still there the
+    // thread's next step comes sooner. A step that finds none costs nothing extra.
+    let mut backlog = true;
     for _ in 0..DRAIN_ROUNDS {
         let before = ran();
         // Only a function deferred around this crate can panic here (ours are `contained`); the
         // panic has been reported by the hook; see `pace_collection` for why it stops here.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
         if ran() - before < BACKLOG_SIGN {
+            backlog = false;
             break;
         }
+    }
+    if backlog {
+        // Still there: the next step comes after `RETIRES_PER_DRAIN_STEP` retirements.
+        let _ = SINCE_COLLECT.try_with(|c| c.set(RETIRES_PER_COLLECT - RETIRES_PER_DRAIN_STEP));
     }
     let _ = COLLECTING.try_with(|c| c.set(false));
 }

@@ -9,12 +9,12 @@ use freeway_epoch::{accounting, defer_drop, pin, reclaim_until_quiescent_for};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// A reader stays pinned while this thread retires 200 000 objects, then unpins. The next 2 048
-/// retirements run eight paced collection steps (the thread re-pins every 256, too rarely for
-/// crossbeam-epoch's own collection every 128th pin). One flush per step frees at most eight
-/// bags of 64, so the eight steps could free at most 4 096 objects (about 1 500 were freed with
-/// the repeat turned off); a step that finds a backlog flushes again while each flush frees
-/// nearly its cap, and the steps must free at least four times that bound (about 55 000 are).
+/// A reader stays pinned while this thread retires 200 000 objects, then unpins. The thread
+/// then retires 2 048 more, re-pinning every 256 (too rarely for crossbeam-epoch's own
+/// collection every 128th pin). With one flush per collection step, the eight steps those
+/// retirements pace could free at most 4 096 objects (about 1 500 were freed with the drain
+/// turned off); a step that finds a backlog flushes again, and the next one comes sooner while
+/// the backlog lasts, so they must free at least four times that bound (they free it all).
 #[test]
 fn a_backlog_drains_faster_than_the_threads_retire() {
     const {
