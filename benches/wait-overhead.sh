@@ -3,7 +3,12 @@
 # freeway queues, built once without and once with `freeway-queue/wait` (cargo unifies features
 # within one build, so they are two binaries), run alternately, ROUNDS times each. Ends with,
 # per queue and thread count, the median over rounds of each build's per-round median and their
-# ratio (on ÷ off; the budget is at least 0.95).
+# ratio (on ÷ off; the budget is at least 0.95); then the median over rounds of each round's own
+# ratio (its `on` run ÷ its `off` run, the two run back to back). Contended cells on this kind of
+# machine fall into a fast or a slow regime per process (docs/queue.md), so a median over rounds
+# can take one build's fast runs and the other's slow ones; the paired ratios compare runs made a
+# few seconds apart, and their median discounts the rounds in which the regime changed between
+# the two.
 #
 #   benches/wait-overhead.sh [ROUNDS] [extra queue_table arguments]
 set -euo pipefail
@@ -25,10 +30,10 @@ for r in $(seq "$rounds"); do
     out=$("$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" "$@" |
       grep -E '^\| freeway')
     echo "$out"
-    sed "s/^/$build /" <<<"$out" >>"$log"
+    sed "s/^/$build $r /" <<<"$out" >>"$log"
   done
 done
-echo "## median over rounds (Mops/s): off / on = on ÷ off"
+echo "## median over rounds (Mops/s): off / on = on ÷ off; then the median of the rounds' own on ÷ off"
 # Each log line: BUILD | NAME | MEDIAN (MIN..MAX) | ... one cell per thread count.
 awk -F'|' '
   function median(list,   a, n, i, j, t) {
@@ -39,9 +44,15 @@ awk -F'|' '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   {
-    build = $1; gsub(/ /, "", build); name = $2; gsub(/^ +| +$/, "", name)
+    split($1, head, " "); build = head[1]; round = head[2]
+    name = $2; gsub(/^ +| +$/, "", name)
     if (!(name in seen)) { seen[name] = 1; order[++names] = name }
-    for (c = 3; c < NF; c++) { split($c, v, " "); cells[name, c - 2, build] = cells[name, c - 2, build] " " v[1] }
+    for (c = 3; c < NF; c++) {
+      split($c, v, " ")
+      cells[name, c - 2, build] = cells[name, c - 2, build] " " v[1]
+      run[name, c - 2, build, round] = v[1]
+      if (round > rounds) rounds = round
+    }
     if (NF - 3 > width) width = NF - 3
   }
   END {
@@ -49,7 +60,12 @@ awk -F'|' '
       line = "| " order[k] " |"
       for (c = 1; c <= width; c++) {
         off = median(cells[order[k], c, "off"]); on = median(cells[order[k], c, "on"])
-        line = line sprintf(" %.1f / %.1f = %.3f |", off, on, on / off)
+        pairs = ""
+        for (r = 1; r <= rounds; r++) {
+          if (run[order[k], c, "off", r] + 0 > 0)
+            pairs = pairs " " run[order[k], c, "on", r] / run[order[k], c, "off", r]
+        }
+        line = line sprintf(" %.1f / %.1f = %.3f; paired %.3f |", off, on, on / off, median(pairs))
       }
       print line
     }
