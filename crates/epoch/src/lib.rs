@@ -282,18 +282,17 @@ const RETIRES_PER_COLLECT: u32 = 256;
 #[cfg(not(loom))]
 const BACKLOG_SIGN: u64 = 8 * 64 * 3 / 4;
 
-/// The most flushes of one collection step while it finds a backlog: at most about
-/// `DRAIN_ROUNDS * 512` objects (8 192) freed by one step, under a millisecond of pause for the
-/// operation that runs it, and only while a backlog lasts.
+/// The most flushes of one collection step while it finds a backlog: at most about 1 024
+/// objects freed by one step, as two of crossbeam-epoch's own collections, so that a step stays
+/// short (a thread preempted inside it holds the epoch, and a long step makes that likelier).
 #[cfg(not(loom))]
-const DRAIN_ROUNDS: u32 = 16;
+const DRAIN_ROUNDS: u32 = 2;
 
 /// Retirements between two collection steps of a thread whose last step ended with the backlog
-/// still there, instead of [`RETIRES_PER_COLLECT`]: the thread drains in many short steps,
-/// unpinning between its operations, rather than in long ones that hold its pin (and with it
-/// the epoch) for milliseconds.
+/// still there, instead of [`RETIRES_PER_COLLECT`]: while it lasts, the thread drains in many
+/// short steps, unpinning between its operations, and frees far more than it retires.
 #[cfg(not(loom))]
-const RETIRES_PER_DRAIN_STEP: u32 = 16;
+const RETIRES_PER_DRAIN_STEP: u32 = 4;
 
 #[cfg(not(loom))]
 std::thread_local! {
