@@ -138,6 +138,19 @@ struct Half {
     retire_rate: f64,
 }
 
+/// The values, in ascending order.
+fn sorted(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The median of values in ascending order (the upper one of an even count); 0 if there are
+/// none.
+fn median(sorted: &[f64]) -> f64 {
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// [`Half`] statistics over the two halves of `samples`, leaving out the first fifth of the
 /// run: the warm-up (threads starting, thread-local bags and allocator arenas filling) belongs
 /// to neither steady-state half. In 3-second phases the warm-up put the first half's garbage
@@ -152,13 +165,8 @@ fn halves(samples: &[Sample]) -> (Half, Half) {
             .filter(|s| s.at >= from && (s.at > mid) == second)
             .copied()
             .collect();
-        let sorted = |pick: fn(&Sample) -> f64| {
-            let mut v: Vec<f64> = half.iter().map(pick).collect();
-            v.sort_by(f64::total_cmp);
-            v
-        };
-        let (rss, garbage) = (sorted(|s| s.rss), sorted(|s| s.garbage));
-        let median = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(0.0);
+        let rss = sorted(half.iter().map(|s| s.rss));
+        let garbage = sorted(half.iter().map(|s| s.garbage));
         let retire_rate = match (half.first(), half.last()) {
             (Some(a), Some(b)) if b.at > a.at => (b.retired - a.retired) / (b.at - a.at),
             _ => 0.0,
@@ -641,13 +649,12 @@ fn stalled(name: &str, span: Duration, churn: impl Fn(usize, &mut Rng) + Sync) -
     // a first fifth of warm-up). One sample would not do: the garbage of 8 threads on 2 cores
     // moves by several times within 100 ms as pinned threads are preempted and resumed.
     let pinned = span.as_secs_f64() * 2.0 / 5.0;
-    let mut level: Vec<f64> = samples
-        .iter()
-        .filter(|s| s.at >= pinned / 2.0 && s.at < pinned)
-        .map(|s| s.garbage)
-        .collect();
-    level.sort_by(f64::total_cmp);
-    let base = level.get(level.len() / 2).copied().unwrap_or(0.0);
+    let base = median(&sorted(
+        samples
+            .iter()
+            .filter(|s| s.at >= pinned / 2.0 && s.at < pinned)
+            .map(|s| s.garbage),
+    ));
     let unpinned = span.as_secs_f64() * 3.0 / 5.0;
     let peak = samples
         .iter()
@@ -733,8 +740,26 @@ fn main() {
         only.as_ref()
             .is_none_or(|o| name.to_lowercase().contains(o))
     };
-    let mut verdicts = Vec::new();
-    let checks: [(&str, &dyn Fn() -> Verdict); 7] = [
+    let queue_stall = || {
+        let q = freeway_queue::Queue::new();
+        stalled("Queue", phase, |t, rng| {
+            q.push(tag(t, rng.next_u64() >> 16));
+            let _ = q.pop();
+        })
+    };
+    let map_stall = || {
+        let map = freeway_hashmap::HashMap::new();
+        stalled("HashMap", phase, |t, rng| {
+            let g = freeway_epoch::pin();
+            let k = t as u64 * KEYS + rng.below(KEYS);
+            if rng.chance(0.5) {
+                map.insert(k, rng.next_u64(), &g);
+            } else {
+                map.remove(&k, &g);
+            }
+        })
+    };
+    let checks: [(&str, &dyn Fn() -> Verdict); 9] = [
         ("Queue mixed", &|| queue(phase)),
         ("ArrayQueue mixed", &|| array_queue(phase)),
         ("Stack mixed", &|| stack(phase)),
@@ -746,31 +771,14 @@ fn main() {
         }),
         ("AtomicArc mixed", &|| atomic_arc(phase)),
         ("SeqLock mixed", &|| seqlock(phase)),
+        ("Queue stall", &queue_stall),
+        ("HashMap stall", &map_stall),
     ];
-    for (name, check) in checks {
-        if wanted(name) {
-            verdicts.push(check());
-        }
-    }
-    if wanted("Queue stall") {
-        let q = freeway_queue::Queue::new();
-        verdicts.push(stalled("Queue", phase, |t, rng| {
-            q.push(tag(t, rng.next_u64() >> 16));
-            let _ = q.pop();
-        }));
-    }
-    if wanted("HashMap stall") {
-        let map = freeway_hashmap::HashMap::new();
-        verdicts.push(stalled("HashMap", phase, |t, rng| {
-            let g = freeway_epoch::pin();
-            let k = t as u64 * KEYS + rng.below(KEYS);
-            if rng.chance(0.5) {
-                map.insert(k, rng.next_u64(), &g);
-            } else {
-                map.remove(&k, &g);
-            }
-        }));
-    }
+    let verdicts: Vec<Verdict> = checks
+        .into_iter()
+        .filter(|(name, _)| wanted(name))
+        .map(|(_, check)| check())
+        .collect();
     if verdicts.is_empty() {
         eprintln!("soak: no check matches --only");
         std::process::exit(2);

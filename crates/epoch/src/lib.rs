@@ -304,12 +304,13 @@ std::thread_local! {
     static RAN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Counts one deferred function of the retirement path as run on this thread (see
-/// [`collection_step`]).
+/// Counts one deferred function of the retirement path as run: on this thread (see
+/// [`collection_step`]) and in the [`accounting`] counters.
 #[inline]
 fn note_ran() {
     #[cfg(not(loom))]
     let _ = RAN.try_with(|c| c.set(c.get() + 1));
+    accounting::note_reclaimed();
 }
 
 /// Deferred functions of the retirement path run on this thread so far.
@@ -367,17 +368,13 @@ fn collection_step(guard: &Guard) {
     // would drain only about as fast as the threads retire. While a flush frees nearly its cap,
     // the step flushes again, up to `DRAIN_ROUNDS` times, and if the backlog is still there the
     // thread's next step comes sooner. A step that finds none costs nothing extra.
-    let mut backlog = true;
-    for _ in 0..DRAIN_ROUNDS {
+    let backlog = (0..DRAIN_ROUNDS).all(|_| {
         let before = ran();
         // Only a function deferred around this crate can panic here (ours are `contained`); the
         // panic has been reported by the hook; see `pace_collection` for why it stops here.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| guard.flush()));
-        if ran() - before < BACKLOG_SIGN {
-            backlog = false;
-            break;
-        }
-    }
+        ran() - before >= BACKLOG_SIGN
+    });
     if backlog {
         // Still there: the next step comes after `RETIRES_PER_DRAIN_STEP` retirements.
         let _ = SINCE_COLLECT.try_with(|c| c.set(RETIRES_PER_COLLECT - RETIRES_PER_DRAIN_STEP));
@@ -450,7 +447,6 @@ pub unsafe fn retire<T>(guard: &Guard, ptr: Shared<'_, T>) {
         guard.defer_unchecked(move || {
             contained(|| drop(Box::from_raw(raw)));
             note_ran();
-            accounting::note_reclaimed();
         })
     }
     pace_collection(guard);
@@ -473,7 +469,6 @@ pub fn defer_drop<T: Send + 'static>(guard: &Guard, value: T) {
     guard.defer(move || {
         contained(|| drop(value));
         note_ran();
-        accounting::note_reclaimed();
     });
     pace_collection(guard);
 }
@@ -512,7 +507,6 @@ pub unsafe fn defer_unchecked<F: FnOnce()>(guard: &Guard, f: F) {
         guard.defer_unchecked(move || {
             contained(f);
             note_ran();
-            accounting::note_reclaimed();
         })
     }
     pace_collection(guard);
