@@ -1,6 +1,6 @@
 //! The criterion `rapid-grow` point as a probe: a fresh map per round, the 5/80/5/10 mix on a
 //! budget of operations shared by the threads (`run_threads`), freeway and its three peers
-//! interleaved round by round, medians of 7 rounds in Mops/s.
+//! interleaved round by round, medians of 7 rounds in Mops/s; `AtomicMap` too.
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example grow_probe -- [operations per round]
@@ -10,7 +10,7 @@
 //! keys, where 80% inserts replace present keys. That is where criterion's `rapid-grow` point and
 //! `map_mix` (a fixed span, so mostly the steady state) part ways.
 
-use freeway_benches::maps::{Dash, Freeway, Map, Papaya, Scc};
+use freeway_benches::maps::{Dash, Freeway, FreewayAtomic, Map, Papaya, Scc};
 use freeway_benches::{median, run_threads};
 
 /// One round on a fresh map: millions of operations per second.
@@ -30,17 +30,18 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     for threads in [1, 2] {
-        let mut r: [Vec<f64>; 4] = Default::default();
+        let mut r: [Vec<f64>; 5] = Default::default();
         for _ in 0..7 {
             r[0].push(round::<Freeway>(threads, iters));
             r[1].push(round::<Papaya>(threads, iters));
             r[2].push(round::<Scc>(threads, iters));
             r[3].push(round::<Dash>(threads, iters));
+            r[4].push(round::<FreewayAtomic>(threads, iters));
         }
-        let [a, b, c, d] = r.map(median);
+        let [a, b, c, d, e] = r.map(median);
         println!(
             "{threads} threads, {iters} operations from empty, Mops/s: freeway {a:.2} papaya {b:.2} \
-             scc {c:.2} dashmap {d:.2}"
+             scc {c:.2} dashmap {d:.2} AtomicMap {e:.2}"
         );
     }
 }
