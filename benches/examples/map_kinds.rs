@@ -66,91 +66,12 @@ fn main() {
     let removed = draw(&|r| r % (KEYS / 2) * 2 + 1);
     let never = draw(&|r| KEYS + r % KEYS);
 
-    type Row<'a> = (
-        &'a str,
-        &'a [u64],
-        Box<dyn Fn(u64) + 'a>,
-        Box<dyn Fn(u64) + 'a>,
-    );
+    println!("| operation, key | AtomicMap ns | dashmap ns | ratio |");
+    println!("|---|---:|---:|---:|");
     let (am, dm) = (&am, &dm);
     // Writes leave every key in the state it had: an insert of a present key replaces its value,
     // an update of a removed key and a remove of a removed key change nothing.
-    let rows: Vec<Row<'_>> = vec![
-        (
-            "get, present",
-            &present,
-            Box::new(|k| {
-                black_box(am.get(k));
-            }),
-            Box::new(|k| {
-                black_box(dm.get(&k).map(|v| *v));
-            }),
-        ),
-        (
-            "get, removed",
-            &removed,
-            Box::new(|k| {
-                black_box(am.get(k));
-            }),
-            Box::new(|k| {
-                black_box(dm.get(&k).map(|v| *v));
-            }),
-        ),
-        (
-            "get, never inserted",
-            &never,
-            Box::new(|k| {
-                black_box(am.get(k));
-            }),
-            Box::new(|k| {
-                black_box(dm.get(&k).map(|v| *v));
-            }),
-        ),
-        (
-            "insert, present",
-            &present,
-            Box::new(|k| {
-                black_box(am.insert(k, k));
-            }),
-            Box::new(|k| {
-                black_box(dm.insert(k, k));
-            }),
-        ),
-        (
-            "update, present",
-            &present,
-            Box::new(|k| {
-                black_box(am.update(k, |v| v.wrapping_add(1)));
-            }),
-            Box::new(|k| {
-                black_box(dm.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
-            }),
-        ),
-        (
-            "update, removed",
-            &removed,
-            Box::new(|k| {
-                black_box(am.update(k, |v| v.wrapping_add(1)));
-            }),
-            Box::new(|k| {
-                black_box(dm.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
-            }),
-        ),
-        (
-            "remove, removed",
-            &removed,
-            Box::new(|k| {
-                black_box(am.remove(k));
-            }),
-            Box::new(|k| {
-                black_box(dm.remove(&k));
-            }),
-        ),
-    ];
-
-    println!("| operation, key | AtomicMap ns | dashmap ns | ratio |");
-    println!("|---|---:|---:|---:|");
-    for (name, keys, ours, theirs) in &rows {
+    let row = |name: &str, keys: &[u64], ours: &dyn Fn(u64), theirs: &dyn Fn(u64)| {
         let (mut a, mut d) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             a.push(per_op(keys, ours));
@@ -163,5 +84,36 @@ fn main() {
              | {:.2} |",
             am_med / dm_med
         );
-    }
+    };
+    let am_get = |k| {
+        black_box(am.get(k));
+    };
+    let dm_get = |k| {
+        black_box(dm.get(&k).map(|v| *v));
+    };
+    let am_update = |k| {
+        black_box(am.update(k, |v| v.wrapping_add(1)));
+    };
+    let dm_update = |k| {
+        black_box(dm.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
+    };
+    let am_insert = |k| {
+        black_box(am.insert(k, k));
+    };
+    let dm_insert = |k| {
+        black_box(dm.insert(k, k));
+    };
+    let am_remove = |k| {
+        black_box(am.remove(k));
+    };
+    let dm_remove = |k| {
+        black_box(dm.remove(&k));
+    };
+    row("get, present", &present, &am_get, &dm_get);
+    row("get, removed", &removed, &am_get, &dm_get);
+    row("get, never inserted", &never, &am_get, &dm_get);
+    row("insert, present", &present, &am_insert, &dm_insert);
+    row("update, present", &present, &am_update, &dm_update);
+    row("update, removed", &removed, &am_update, &dm_update);
+    row("remove, removed", &removed, &am_remove, &dm_remove);
 }
