@@ -67,9 +67,11 @@
 //!
 //! `get` walks the chain of the root table: the key's PRESENT slot is the answer; its ABSENT slot
 //! or a vacant place means absent; its MOVED slot or a seal sends the reader to the next table.
-//! Reads never write shared memory. Before it pins, an operation prefetches the tag word and
-//! the home bucket's slot lines (`prefetch`, from a hint word that is never dereferenced), so the
-//! misses overlap the pin's locked instruction.
+//! Reads never write shared memory. An operation prefetches the tag word and the home bucket's
+//! slot lines (`prefetch`, from a hint word that is never dereferenced), so that the slot lines
+//! come in while the tag word is read: a write before it pins (the misses then overlap the pin's
+//! locked instruction), a read after (a pin behind prefetches made reads slower, see
+//! `AtomicMap`'s `Pin`).
 //!
 //! # Writes
 //!
@@ -370,10 +372,9 @@ impl RawAtomicMap {
     }
 
     /// Starts loading `hash`'s tag word and home bucket (two slot lines) in the root table as
-    /// last seen, before the caller pins: the pin's locked instruction then runs while the lines
-    /// are on their way, where otherwise their misses would follow it. Reads only the map's own
-    /// hint words and dereferences nothing: a stale hint (a table since freed) only wastes the
-    /// prefetches, which never fault.
+    /// last seen (see "Reads" for when the callers ask). Reads only the map's own hint words and
+    /// dereferences nothing, so a caller may ask before it pins: a stale hint (a table since
+    /// freed) only wastes the prefetches, which never fault.
     #[inline(always)]
     pub(crate) fn prefetch(&self, hash: u64) {
         #[cfg(all(target_arch = "x86_64", not(loom)))]
