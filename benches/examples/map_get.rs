@@ -10,6 +10,7 @@
 //! ```
 
 use freeway_benches::maps::xorshift;
+use freeway_benches::summary;
 use std::collections::hash_map::RandomState;
 use std::hint::black_box;
 use std::time::Instant;
@@ -24,12 +25,6 @@ fn per_get(n: u64, lo: u64, mut get: impl FnMut(u64) -> Option<u64>) -> f64 {
         black_box(get(lo + xorshift(&mut rng) % n));
     }
     t.elapsed().as_nanos() as f64 / f64::from(LOOKUPS)
-}
-
-/// Median, min and max.
-fn summary(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 fn main() {

@@ -14,6 +14,7 @@
 //! ```
 
 use freeway_benches::maps::xorshift;
+use freeway_benches::summary;
 use std::hash::RandomState;
 use std::hint::black_box;
 use std::time::Instant;
@@ -22,12 +23,6 @@ use std::time::Instant;
 const KEYS: u64 = 1 << 18;
 /// Operations per row and round.
 const OPS: usize = 400_000;
-
-/// Median, min and max.
-fn summary(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
 
 /// Nanoseconds per call of `op` over `keys`.
 fn per_op(keys: &[u64], mut op: impl FnMut(u64)) -> f64 {

@@ -22,6 +22,7 @@
 //!
 //! The output is a Markdown section; `cargo xtask bench` puts it into docs/benchmarks.md.
 
+use freeway_benches::summary;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -228,12 +229,6 @@ fn contenders() -> Vec<Entry> {
             crossbeam_queue::ArrayQueue::<u64>::new(1024)
         }),
     ]
-}
-
-/// Median, min and max.
-fn summary(v: &mut [f64]) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 fn arg<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {

@@ -155,3 +155,21 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
+
+/// The median, minimum and maximum of `v` (sorting it in place): the cells of the duration-based
+/// tables, "median (min..max)".
+///
+/// # Examples
+///
+/// ```
+/// let mut v = [3.0, 1.0, 2.0];
+/// assert_eq!(freeway_benches::summary(&mut v), (2.0, 1.0, 3.0));
+/// ```
+///
+/// # Panics
+///
+/// If `v` is empty.
+pub fn summary(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
