@@ -553,12 +553,10 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline(always)]
     pub fn push(&self, value: T) -> Result<(), T> {
-        let r = self.raw.push(value);
-        #[cfg(feature = "wait")]
-        if r.is_ok() {
+        self.raw.push(value, || {
+            #[cfg(feature = "wait")]
             self.not_empty.notify(1);
-        }
-        r
+        })
     }
 
     /// Pushes `value` at the back; if the queue is full, first removes the value at the front
@@ -593,12 +591,10 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline(always)]
     pub fn pop(&self) -> Option<T> {
-        let v = self.raw.pop();
-        #[cfg(feature = "wait")]
-        if v.is_some() {
+        self.raw.pop(|| {
+            #[cfg(feature = "wait")]
             self.not_full.notify(1);
-        }
-        v
+        })
     }
 
     /// The most values the queue can hold.

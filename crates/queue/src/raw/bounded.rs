@@ -320,9 +320,11 @@ impl<T> RawArrayQueue<T> {
 
     /// One try inline, the loop (`push_inner`) out of line: an uncontended push is a few
     /// instructions in the caller's code, with no back-off state and no call to keep registers
-    /// for.
+    /// for. `pushed` runs after a successful push, on whichever path made it: called on the
+    /// inline path's success branch, it costs no test of the result there (the waiting
+    /// feature's check for sleepers, see `ArrayQueue::push`).
     #[inline(always)]
-    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+    pub(crate) fn push(&self, value: T, pushed: impl FnOnce()) -> Result<(), T> {
         // Relaxed: a stale index fails the stamp comparison or the claim, and the full verdict
         // does not trust it alone (see "Full and empty" in the module docs).
         let tail = self.tail.load(Relaxed);
@@ -331,6 +333,7 @@ impl<T> RawArrayQueue<T> {
             match self.claim_tail(tail) {
                 Ok(_) => {
                     self.fill(slot, tail, value);
+                    pushed();
                     return Ok(());
                 }
                 Err(_) => true,
@@ -338,7 +341,11 @@ impl<T> RawArrayQueue<T> {
         } else {
             false
         };
-        self.push_inner(value, false, tail, lost).map(|_| ())
+        let r = self.push_inner(value, false, tail, lost).map(|_| ());
+        if r.is_ok() {
+            pushed();
+        }
+        r
     }
 
     #[inline]
@@ -352,21 +359,30 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
-    /// One try inline, the loop (`pop_slow`) out of line, as in `push`.
+    /// One try inline, the loop (`pop_slow`) out of line, as in `push`; `popped` runs after a
+    /// pop that took a value, as `pushed` does in `push`.
     #[inline(always)]
-    pub(crate) fn pop(&self) -> Option<T> {
+    pub(crate) fn pop(&self, popped: impl FnOnce()) -> Option<T> {
         // Relaxed: as in `push`.
         let head = self.head.load(Relaxed);
         let slot = self.slot(head);
         let lost = if Self::stamp(slot) == head.wrapping_add(1) {
             match self.claim_head(head) {
-                Ok(_) => return Some(self.take(slot, head)),
+                Ok(_) => {
+                    let v = self.take(slot, head);
+                    popped();
+                    return Some(v);
+                }
                 Err(_) => true,
             }
         } else {
             false
         };
-        self.pop_slow(head, lost)
+        let v = self.pop_slow(head, lost);
+        if v.is_some() {
+            popped();
+        }
+        v
     }
 
     /// The loop behind `pop`'s single try, from index `head`; `head` and `lost` as in
