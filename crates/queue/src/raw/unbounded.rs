@@ -226,6 +226,16 @@ fn pause() {
     }
 }
 
+/// What a consumer found in its slot (`RawQueue::take_unfinished`).
+enum Taken<T> {
+    /// The published value, now the consumer's.
+    Value(T),
+    /// A slot its batch producer abandoned (`NO_VALUE`).
+    Hole,
+    /// The producer had not published within the grace period: the consumer poisoned the slot.
+    Poisoned,
+}
+
 /// One end of the queue: the position counter and the segment it points into.
 struct End<T> {
     /// `position << SHIFT`, plus `HAS_NEXT` at the head (see the module docs).
@@ -743,6 +753,26 @@ impl<T> RawQueue<T> {
     /// `i` of `seg`, unused so far.
     #[inline]
     unsafe fn take(&self, seg: *const Segment<T>, i: usize) -> Option<T> {
+        // SAFETY: the caller's contract is `take_unfinished`'s.
+        let v = match unsafe { self.take_unfinished(seg, i) } {
+            Taken::Value(v) => Some(v),
+            Taken::Hole => None,
+            Taken::Poisoned => return None,
+        };
+        // SAFETY: the producer is done with the slot (its bit is set), and so are we.
+        unsafe { self.finish(seg, i) };
+        v
+    }
+
+    /// [`take`](Self::take) without finishing the slot: on `Value` and `Hole` the caller is
+    /// the slot's finisher and must finish it (`finish`, or `mark_finished` and then, for the
+    /// segment's last slot, `retire`); on `Poisoned` the producer finishes it.
+    ///
+    /// # Safety
+    ///
+    /// As for [`take`](Self::take).
+    #[inline(always)]
+    unsafe fn take_unfinished(&self, seg: *const Segment<T>, i: usize) -> Taken<T> {
         // SAFETY: the caller's claim keeps `seg` alive; `i` is in bounds.
         let slot = unsafe { (*seg).slots.get_unchecked(i) };
         // A producer between its claim and its `WRITTEN` bit is usually a few instructions
@@ -764,21 +794,18 @@ impl<T> RawQueue<T> {
             state = slot.state.fetch_add(TAKEN, Acquire);
             if state & (WRITTEN | NO_VALUE) == 0 {
                 // Poisoned: the producer takes its value back and finishes the slot.
-                return None;
+                return Taken::Poisoned;
             }
         }
-        let v = if state & WRITTEN != 0 {
+        if state & WRITTEN != 0 {
             // SAFETY: `WRITTEN` was set before any `TAKEN` of ours, so the producer has let go
             // of the value; the claim is ours alone, so we move it out exactly once.
-            Some(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
+            Taken::Value(slot.value.with(|c| unsafe { (*c).assume_init_read() }))
         } else {
             // An abandoned slot, passed. Relaxed: a statistic (see `abandon`).
             self.holes.fetch_sub(1, Relaxed);
-            None
-        };
-        // SAFETY: the producer is done with the slot (its bit is set), and so are we.
-        unsafe { self.finish(seg, i) };
-        v
+            Taken::Hole
+        }
     }
 
     /// Appends `value` to the queue.

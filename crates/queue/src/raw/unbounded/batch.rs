@@ -1,7 +1,7 @@
 //! Batches: `push_batch` and `pop_batch` claim up to a segment's remaining slots with one
 //! compare-exchange (see "Batches" in docs/queue.md).
 
-use super::{Claimed, RawQueue, SEGMENT_SLOTS};
+use super::{Claimed, RawQueue, SEGMENT_SLOTS, Taken};
 
 impl<T> RawQueue<T> {
     /// Pushes every item of `items` in order, claiming up to a segment's worth of slots with
@@ -34,14 +34,20 @@ impl<T> RawQueue<T> {
                 next: off,
                 end: off + k,
             };
+            if let Some(v) = carry.take() {
+                let i = claim.next;
+                claim.next += 1;
+                // SAFETY: slot `i` is claimed by us (above), in bounds, and used once.
+                if let Err(v) = unsafe { self.publish(seg, i, v) } {
+                    // Poisoned again: `claim`'s drop abandons the rest of the range.
+                    carry = Some(v);
+                    continue;
+                }
+            }
             while claim.next < claim.end {
-                let v = match carry.take() {
-                    Some(v) => v,
-                    // Fewer items than claimed: `claim`'s drop abandons the rest.
-                    None => match items.next() {
-                        Some(v) => v,
-                        None => return,
-                    },
+                // Fewer items than claimed: `claim`'s drop abandons the rest.
+                let Some(v) = items.next() else {
+                    return;
                 };
                 let i = claim.next;
                 claim.next += 1;
@@ -69,13 +75,38 @@ impl<T> RawQueue<T> {
             let Some((seg, off, k)) = self.claim_front(max) else {
                 return 0;
             };
+            let len = out.len();
+            let dst = out.spare_capacity_mut();
             let mut got = 0;
+            // Whether we finish the segment's last slot, and so retire the segment: it is in
+            // the range only at the range's end, and a slot we poison is its producer's to
+            // finish.
+            let mut retire = off + k == SEGMENT_SLOTS;
             for i in off..off + k {
                 // SAFETY: the consumer claim of slot `i` is ours (above), in bounds, used once.
-                if let Some(v) = unsafe { self.take(seg, i) } {
-                    out.push(v);
-                    got += 1;
+                match unsafe { self.take_unfinished(seg, i) } {
+                    Taken::Value(v) => {
+                        // SAFETY: `got < k <= max.min(SEGMENT_SLOTS)`, the spare capacity
+                        // reserved above.
+                        unsafe { dst.get_unchecked_mut(got) }.write(v);
+                        got += 1;
+                    }
+                    Taken::Hole => {}
+                    Taken::Poisoned => {
+                        retire &= i + 1 < SEGMENT_SLOTS;
+                        continue;
+                    }
                 }
+                // SAFETY: we are the slot's finisher (not poisoned), done with it, and touch it
+                // no more; the segment's last slot is retired below.
+                unsafe { self.mark_finished(seg, i) };
+            }
+            // SAFETY: the first `got` spare elements were written above.
+            unsafe { out.set_len(len + got) };
+            if retire {
+                // SAFETY: we finished the segment's last slot, in the loop above, and retire
+                // the segment once, as its finisher.
+                unsafe { self.retire(seg) };
             }
             if got > 0 {
                 return got;

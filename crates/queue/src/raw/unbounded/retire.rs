@@ -19,16 +19,28 @@ impl<T> RawQueue<T> {
     /// touches neither the slot nor the segment afterwards (but for the retirement).
     #[inline]
     pub(super) unsafe fn finish(&self, seg: *const Segment<T>, i: usize) {
+        // SAFETY: the caller's contract is `mark_finished`'s.
+        unsafe { self.mark_finished(seg, i) };
+        if i + 1 == SEGMENT_SLOTS {
+            // SAFETY: the last slot's finisher retires the segment once, or parks it.
+            unsafe { self.retire(seg) };
+        }
+    }
+
+    /// `finish` without the retirement: a caller that marks the segment's last slot must call
+    /// `retire` itself (a batch does, after its loop).
+    ///
+    /// # Safety
+    ///
+    /// As for [`finish`](Self::finish).
+    #[inline(always)]
+    pub(super) unsafe fn mark_finished(&self, seg: *const Segment<T>, i: usize) {
         // SAFETY: the slot is unfinished until the store below, so `seg` is alive.
         let slot = unsafe { (*seg).slots.get_unchecked(i) };
         // A plain store: nobody writes the state after its finisher (the retirement check only
         // reads it). Release: pairs with the Acquire loads of `finished`, so every access to
         // the slot happens before the segment is retired.
         slot.state.store(READ, Release);
-        if i + 1 == SEGMENT_SLOTS {
-            // SAFETY: the last slot's finisher retires the segment once, or parks it.
-            unsafe { self.retire(seg) };
-        }
     }
 
     /// Whether every slot of `seg` is finished. Resumes where the last check of this segment
