@@ -10,6 +10,12 @@
 # few seconds apart, and their median discounts the rounds in which the regime changed between
 # the two.
 #
+# Last, one process times both builds trial by trial: queue_table's `--wait-twin` runs each freeway
+# queue beside its twin from `freeway-queue-wait-twin`, a second package whose library is
+# freeway-queue's own source built with `wait`. Both builds then run under the same conditions,
+# interleaved, which takes the per-process regime out of the comparison; the table ends with the
+# ratio of the medians (twin ÷ default build), from max(ROUNDS, 7) trials.
+#
 #   benches/wait-overhead.sh [ROUNDS] [extra queue_table arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,3 +76,6 @@ awk -F'|' '
       print line
     }
   }' "$log"
+echo "## one process, both builds interleaved trial by trial (queue_table --wait-twin)"
+"$dir/off" --workload pairs --wait-twin --trials "$((rounds > 7 ? rounds : 7))" "$@" |
+  grep -E '^\|'

@@ -17,8 +17,11 @@
 //!
 //! ```text
 //! cargo run --release -p freeway-benches --example queue_table -- [--trials N] [--ms MS]
-//!     [--threads 1,2,4] [--workload pairs|prodcons|both] [--only NAME,NAME]
+//!     [--threads 1,2,4] [--workload pairs|prodcons|both] [--only NAME,NAME] [--wait-twin]
 //! ```
+//!
+//! `--wait-twin` replaces the contenders with freeway's two queues, each beside its twin built
+//! with the `wait` feature (see `wait_twins`), for `benches/wait-overhead.sh`.
 //!
 //! The output is a Markdown section; `cargo xtask bench` puts it into docs/benchmarks.md.
 
@@ -36,20 +39,43 @@ trait Contender: Sync {
     fn len(&self) -> usize;
 }
 
-impl Contender for freeway_queue::Queue<u64> {
-    #[inline]
-    fn push(&self, v: u64) -> bool {
-        freeway_queue::Queue::push(self, v);
-        true
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        freeway_queue::Queue::pop(self)
-    }
-    fn len(&self) -> usize {
-        freeway_queue::Queue::len(self)
-    }
+/// `Contender` for the two queues of a build of freeway-queue: the crate itself, or its twin
+/// built with the `wait` feature (`--wait-twin`).
+macro_rules! freeway_contenders {
+    ($krate:ident) => {
+        impl Contender for $krate::Queue<u64> {
+            #[inline]
+            fn push(&self, v: u64) -> bool {
+                $krate::Queue::push(self, v);
+                true
+            }
+            #[inline]
+            fn pop(&self) -> Option<u64> {
+                $krate::Queue::pop(self)
+            }
+            fn len(&self) -> usize {
+                $krate::Queue::len(self)
+            }
+        }
+
+        impl Contender for $krate::ArrayQueue<u64> {
+            #[inline]
+            fn push(&self, v: u64) -> bool {
+                $krate::ArrayQueue::push(self, v).is_ok()
+            }
+            #[inline]
+            fn pop(&self) -> Option<u64> {
+                $krate::ArrayQueue::pop(self)
+            }
+            fn len(&self) -> usize {
+                $krate::ArrayQueue::len(self)
+            }
+        }
+    };
 }
+
+freeway_contenders!(freeway_queue);
+freeway_contenders!(freeway_queue_wait_twin);
 
 impl Contender for crossbeam_queue::SegQueue<u64> {
     #[inline]
@@ -92,20 +118,6 @@ impl Contender for Mutex<VecDeque<u64>> {
     }
     fn len(&self) -> usize {
         self.lock().unwrap().len()
-    }
-}
-
-impl Contender for freeway_queue::ArrayQueue<u64> {
-    #[inline]
-    fn push(&self, v: u64) -> bool {
-        freeway_queue::ArrayQueue::push(self, v).is_ok()
-    }
-    #[inline]
-    fn pop(&self) -> Option<u64> {
-        freeway_queue::ArrayQueue::pop(self)
-    }
-    fn len(&self) -> usize {
-        freeway_queue::ArrayQueue::len(self)
     }
 }
 
@@ -231,6 +243,26 @@ fn contenders() -> Vec<Entry> {
     ]
 }
 
+/// `--wait-twin`: freeway's two queues as this build has them, each beside its twin built with
+/// the `wait` feature (the crate `freeway-queue-wait-twin`, the same source), so that the
+/// feature's cost when nobody waits is measured in one process, trial by trial. Meaningful only
+/// in a build without `freeway-queue/wait`, where the first of each pair has the feature off.
+fn wait_twins() -> Vec<Entry> {
+    vec![
+        entry!("freeway Queue", freeway_queue::Queue::<u64>::new),
+        entry!(
+            "freeway Queue, wait twin",
+            freeway_queue_wait_twin::Queue::<u64>::new
+        ),
+        entry!("freeway ArrayQueue (cap 1024)", || {
+            freeway_queue::ArrayQueue::<u64>::new(1024)
+        }),
+        entry!("freeway ArrayQueue (cap 1024), wait twin", || {
+            freeway_queue_wait_twin::ArrayQueue::<u64>::new(1024)
+        }),
+    ]
+}
+
 fn arg<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
     args.iter()
         .position(|a| a == flag)
@@ -243,7 +275,7 @@ fn main() {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
             "queue_table [--trials N (7)] [--ms MS (300)] [--threads 1,2,4] \
-             [--workload pairs|prodcons|both] [--only NAME,NAME]"
+             [--workload pairs|prodcons|both] [--only NAME,NAME] [--wait-twin]"
         );
         return;
     }
@@ -260,7 +292,8 @@ fn main() {
         "prodcons" => vec![(Workload::ProdCons, "prodcons")],
         _ => vec![(Workload::Pairs, "pairs"), (Workload::ProdCons, "prodcons")],
     };
-    let mut all = contenders();
+    let twins = args.iter().any(|a| a == "--wait-twin");
+    let mut all = if twins { wait_twins() } else { contenders() };
     if let Some(only) = arg(&args, "--only") {
         let keep: Vec<&str> = only.split(',').collect();
         all.retain(|e| keep.iter().any(|k| e.name.contains(k)));
@@ -321,6 +354,16 @@ fn main() {
             "ArrayQueue ÷ crossbeam ArrayQueue",
             find("freeway ArrayQueue (cap 1024)"),
             find("crossbeam ArrayQueue (cap 1024)"),
+        );
+        ratio_row(
+            "Queue: wait twin ÷ this build",
+            find("freeway Queue, wait twin"),
+            q,
+        );
+        ratio_row(
+            "ArrayQueue: wait twin ÷ this build",
+            find("freeway ArrayQueue (cap 1024), wait twin"),
+            find("freeway ArrayQueue (cap 1024)"),
         );
         println!();
         if w == Workload::ProdCons {
