@@ -355,16 +355,27 @@ fn main() {
             find("freeway ArrayQueue (cap 1024)"),
             find("crossbeam ArrayQueue (cap 1024)"),
         );
-        ratio_row(
-            "Queue: wait twin ÷ this build",
-            find("freeway Queue, wait twin"),
-            q,
-        );
-        ratio_row(
-            "ArrayQueue: wait twin ÷ this build",
-            find("freeway ArrayQueue (cap 1024), wait twin"),
-            find("freeway ArrayQueue (cap 1024)"),
-        );
+        // The twins: the ratio of the medians, and the median of each trial's own ratio (a
+        // contender and its twin run back to back in every trial round, so the pair usually
+        // shares the process's regime; see docs/queue.md).
+        for (label, base, twin) in [
+            ("Queue", q, find("freeway Queue, wait twin")),
+            (
+                "ArrayQueue",
+                find("freeway ArrayQueue (cap 1024)"),
+                find("freeway ArrayQueue (cap 1024), wait twin"),
+            ),
+        ] {
+            ratio_row(&format!("{label}: wait twin ÷ this build"), twin, base);
+            if let (Some(b), Some(t)) = (base, twin) {
+                print!("| {label}: wait twin ÷ this build, trial by trial (median) |");
+                for (bs, ts) in results[b].iter().zip(&results[t]) {
+                    let mut r: Vec<f64> = bs.iter().zip(ts).map(|(b, t)| t.ops / b.ops).collect();
+                    print!(" {:.2}x |", summary(&mut r).0);
+                }
+                println!();
+            }
+        }
         println!();
         if w == Workload::ProdCons {
             println!(
