@@ -368,6 +368,7 @@ where
         self.get_kv_in(key, Pinned::check(guard))
     }
 
+    #[inline]
     fn get_kv_in<'g, Q>(&'g self, key: &Q, guard: &'g Pinned) -> Option<(&'g K, &'g V)>
     where
         K: Borrow<Q>,

@@ -340,6 +340,7 @@ impl<K, V> RawMap<K, V> {
     }
 
     /// Finds the entry of the key with `hash` for which `eq` holds.
+    #[inline]
     pub(crate) fn get<'g>(
         &'g self,
         hash: u64,
@@ -385,7 +386,10 @@ impl<K, V> RawMap<K, V> {
                         Slot::Tomb => {}
                         Slot::Moved => saw_moved = true,
                         Slot::Live(e) | Slot::Frozen(e) => {
-                            if e.hash == hash && eq(&e.key) {
+                            // The key alone decides (the tag already matched 7 bits of the
+                            // hash): reading `e.hash` too could load a second line (see
+                            // `Entry`).
+                            if eq(&e.key) {
                                 return Some(e);
                             }
                         }
