@@ -152,8 +152,7 @@ pub fn with_background<R>(mut step: impl FnMut() + Send, f: impl FnOnce() -> R) 
 ///
 /// If `v` is empty.
 pub fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    summary(&mut v).0
 }
 
 /// The median, minimum and maximum of `v` (sorting it in place): the cells of the duration-based
