@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # What the `wait` feature costs when nobody waits: the queue table's pairs workload for the two
 # freeway queues, built once without and once with `freeway-queue/wait` (cargo unifies features
-# within one build, so they are two binaries), run alternately, ROUNDS times each. Ends with,
-# per queue and thread count, the median over rounds of each build's per-round median and their
-# ratio (on ÷ off; the budget is at least 0.95); then the median over rounds of each round's own
-# ratio (its `on` run ÷ its `off` run, the two run back to back). Contended cells on this kind of
-# machine fall into a fast or a slow regime per process (docs/queue.md), so a median over rounds
-# can take one build's fast runs and the other's slow ones; the paired ratios compare runs made a
-# few seconds apart, and their median discounts the rounds in which the regime changed between
-# the two.
+# within one build, so they are two binaries).
+#
+# The binaries alternate cell by cell: each round runs every thread count once per build, one
+# process each (`--trials 3`), the two builds back to back and in turn first, so that both see
+# the machine in the same state. Contended cells on this kind of machine switch between a fast
+# and a slow regime over seconds (docs/queue.md), which a table per build, a minute apart,
+# cannot share. The summary gives, per queue and thread count, the median over rounds of each
+# build's runs and their ratio (on ÷ off; the budget is at least 0.95), then the median over
+# rounds of each round's own ratio (its `on` run ÷ its `off` run, a second apart).
 #
 # Last, one process times both builds trial by trial: queue_table's `--wait-twin` runs each freeway
 # queue beside its twin from `freeway-queue-wait-twin`, a second package whose library is
-# freeway-queue's own source built with `wait`. Both builds then run under the same conditions,
-# interleaved, which takes the per-process regime out of the comparison; the table ends with the
-# ratio of the medians (twin ÷ default build), from max(ROUNDS, 7) trials.
+# freeway-queue's own source built with `wait`, interleaved, and prints the ratio of the medians
+# (twin ÷ default build) and the median of each trial's own ratio, from max(ROUNDS, 7) trials.
 #
-#   benches/wait-overhead.sh [ROUNDS] [extra queue_table arguments]
+#   benches/wait-overhead.sh [ROUNDS (9)] [extra queue_table arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds="${1:-2}"
+rounds="${1:-9}"
 shift || true
 dir=target/wait-overhead
 mkdir -p "$dir"
@@ -31,16 +31,19 @@ cargo build --release -q -p freeway-benches --example queue_table  # leave the d
 log="$dir/rounds.txt"
 : >"$log"
 for r in $(seq "$rounds"); do
-  for build in off on; do
-    echo "## round $r, wait feature $build"
-    out=$("$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" "$@" |
-      grep -E '^\| freeway')
-    echo "$out"
-    sed "s/^/$build $r /" <<<"$out" >>"$log"
+  echo "## round $r"
+  for t in 1 2 4; do
+    if ((r % 2)); then order="off on"; else order="on off"; fi
+    for build in $order; do
+      out=$("$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" \
+        --threads "$t" --trials 3 "$@" | grep -E '^\| freeway')
+      echo "$out" | sed "s/^/$build, $t thr: /"
+      sed "s/^/$build $r $t /" <<<"$out" >>"$log"
+    done
   done
 done
-echo "## median over rounds (Mops/s): off / on = on ÷ off; then the median of the rounds' own on ÷ off"
-# Each log line: BUILD | NAME | MEDIAN (MIN..MAX) | ... one cell per thread count.
+echo "## median over rounds (Mops/s), 1 / 2 / 4 threads: off / on = on ÷ off; then the median of the rounds' own on ÷ off"
+# Each log line: BUILD ROUND THREADS | NAME | MEDIAN (MIN..MAX) |
 awk -F'|' '
   function median(list,   a, n, i, j, t) {
     n = split(list, a, " ")
@@ -50,26 +53,25 @@ awk -F'|' '
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   {
-    split($1, head, " "); build = head[1]; round = head[2]
+    split($1, head, " "); build = head[1]; round = head[2]; t = head[3]
     name = $2; gsub(/^ +| +$/, "", name)
     if (!(name in seen)) { seen[name] = 1; order[++names] = name }
-    for (c = 3; c < NF; c++) {
-      split($c, v, " ")
-      cells[name, c - 2, build] = cells[name, c - 2, build] " " v[1]
-      run[name, c - 2, build, round] = v[1]
-      if (round > rounds) rounds = round
-    }
-    if (NF - 3 > width) width = NF - 3
+    if (!(t in tseen)) { tseen[t] = 1; tord[++ts] = t }
+    split($3, v, " ")
+    cells[name, t, build] = cells[name, t, build] " " v[1]
+    run[name, t, build, round] = v[1]
+    if (round > rounds) rounds = round
   }
   END {
     for (k = 1; k <= names; k++) {
       line = "| " order[k] " |"
-      for (c = 1; c <= width; c++) {
-        off = median(cells[order[k], c, "off"]); on = median(cells[order[k], c, "on"])
+      for (c = 1; c <= ts; c++) {
+        t = tord[c]
+        off = median(cells[order[k], t, "off"]); on = median(cells[order[k], t, "on"])
         pairs = ""
         for (r = 1; r <= rounds; r++) {
-          if (run[order[k], c, "off", r] + 0 > 0)
-            pairs = pairs " " run[order[k], c, "on", r] / run[order[k], c, "off", r]
+          if (run[order[k], t, "off", r] + 0 > 0 && run[order[k], t, "on", r] + 0 > 0)
+            pairs = pairs " " run[order[k], t, "on", r] / run[order[k], t, "off", r]
         }
         line = line sprintf(" %.1f / %.1f = %.3f; paired %.3f |", off, on, on / off, median(pairs))
       }
