@@ -32,8 +32,8 @@ log="$dir/rounds.txt"
 : >"$log"
 for r in $(seq "$rounds"); do
   echo "## round $r"
+  if ((r % 2)); then order="off on"; else order="on off"; fi
   for t in 1 2 4; do
-    if ((r % 2)); then order="off on"; else order="on off"; fi
     for build in $order; do
       out=$("$dir/$build" --workload pairs --only "freeway Queue,freeway ArrayQueue" \
         --threads "$t" --trials 3 "$@" | grep -E '^\| freeway')

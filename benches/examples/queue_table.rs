@@ -25,7 +25,7 @@
 //!
 //! The output is a Markdown section; `cargo xtask bench` puts it into docs/benchmarks.md.
 
-use freeway_benches::summary;
+use freeway_benches::{median, summary};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -370,8 +370,8 @@ fn main() {
             if let (Some(b), Some(t)) = (base, twin) {
                 print!("| {label}: wait twin ÷ this build, trial by trial (median) |");
                 for (bs, ts) in results[b].iter().zip(&results[t]) {
-                    let mut r: Vec<f64> = bs.iter().zip(ts).map(|(b, t)| t.ops / b.ops).collect();
-                    print!(" {:.2}x |", summary(&mut r).0);
+                    let r = median(bs.iter().zip(ts).map(|(b, t)| t.ops / b.ops).collect());
+                    print!(" {r:.2}x |");
                 }
                 println!();
             }
