@@ -36,8 +36,10 @@
 //! With the `wait` feature, consumers can sleep until a value arrives (`Queue::pop_wait`,
 //! `pop_timeout`, `pop_async`), and producers of an [`ArrayQueue`] until there is room
 //! (`push_wait`, `push_timeout`, `push_async`). It works with threads and with any async
-//! executor (the futures are `Send` when `T` is), through event-listener. With nobody waiting, a
-//! push or pop pays one extra atomic load.
+//! executor (the futures are `Send` when `T` is), through event-listener. With nobody waiting,
+//! a `Queue::push` pays a test of a flag its claim has read anyway, and the other operations
+//! that can end a wait (`push_batch`, and the bounded queue's push and pop) one extra atomic
+//! load.
 //!
 //! ```
 //! # #[cfg(feature = "wait")] {
@@ -123,8 +125,9 @@ use std::time::Duration;
     not(feature = "wait"),
     doc = "`pop_wait`, `pop_timeout` and `pop_async`"
 )]
-/// (runtime-agnostic). A `push` then reads one more atomic, and wakes a sleeper only if there
-/// is one.
+/// (runtime-agnostic). A `push` learns of sleepers from a flag in the index its claim already
+/// replaces, so with nobody waiting it pays one test of a register; `push_batch` reads one more
+/// atomic.
 ///
 /// # Examples
 ///
@@ -196,9 +199,20 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn push(&self, value: T) {
-        self.raw.push(value);
+        let sleepers = self.raw.push(value);
+        self.woke(sleepers);
+    }
+
+    /// After a push whose claim saw `sleepers`: wakes a sleeping consumer, if one is counted
+    /// (feature `wait`; without it the flag is never set).
+    #[inline]
+    fn woke(&self, sleepers: bool) {
         #[cfg(feature = "wait")]
-        self.not_empty.notify(1);
+        if sleepers {
+            self.not_empty.notify_flagged(1, &self.raw);
+        }
+        #[cfg(not(feature = "wait"))]
+        let _ = sleepers;
     }
 
     /// `push` that runs `stall` after claiming its slot and before publishing into it: lets the
@@ -212,7 +226,8 @@ impl<T> Queue<T> {
     #[cfg(loom)]
     #[doc(hidden)]
     pub fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
-        self.raw.push_with_stall(value, stall)
+        let sleepers = self.raw.push_with_stall(value, stall);
+        self.woke(sleepers);
     }
 
     /// Removes the value at the front of the queue, or returns `None` if the queue is empty.
@@ -315,6 +330,18 @@ impl<T> Queue<T> {
     }
 }
 
+/// The unbounded queue keeps its sleepers flag in the tail index, where a push's claim reads it.
+#[cfg(feature = "wait")]
+impl<T> wait::Flag for raw::RawQueue<T> {
+    fn raise(&self) {
+        self.raise_sleepers();
+    }
+
+    fn lower(&self) {
+        self.lower_sleepers();
+    }
+}
+
 /// Waiting (feature `wait`).
 #[cfg(feature = "wait")]
 impl<T> Queue<T> {
@@ -332,7 +359,7 @@ impl<T> Queue<T> {
     /// });
     /// ```
     pub fn pop_wait(&self) -> T {
-        self.not_empty.wait_forever(|| self.pop())
+        self.not_empty.wait_forever(&self.raw, || self.pop())
     }
 
     /// Removes the value at the front, sleeping until there is one or `timeout` has passed
@@ -349,7 +376,7 @@ impl<T> Queue<T> {
     /// assert_eq!(q.pop_timeout(Duration::from_millis(10)), Some(1));
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.not_empty.wait_for(|| self.pop(), timeout)
+        self.not_empty.wait_for(&self.raw, || self.pop(), timeout)
     }
 
     /// Removes the value at the front, waiting (asynchronously) until there is one. Works
@@ -366,7 +393,7 @@ impl<T> Queue<T> {
     /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 9);
     /// ```
     pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
-        self.not_empty.wait_async(|| self.pop())
+        self.not_empty.wait_async(&self.raw, || self.pop())
     }
 }
 
@@ -663,7 +690,7 @@ impl<T> ArrayQueue<T> {
     /// });
     /// ```
     pub fn pop_wait(&self) -> T {
-        self.not_empty.wait_forever(|| self.pop())
+        self.not_empty.wait_forever(&wait::NoFlag, || self.pop())
     }
 
     /// [`Queue::pop_timeout`] for the bounded queue: `None` if no value came within `timeout`.
@@ -675,7 +702,8 @@ impl<T> ArrayQueue<T> {
     /// assert_eq!(q.pop_timeout(std::time::Duration::from_millis(10)), None);
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.not_empty.wait_for(|| self.pop(), timeout)
+        self.not_empty
+            .wait_for(&wait::NoFlag, || self.pop(), timeout)
     }
 
     /// [`Queue::pop_async`] for the bounded queue (any executor; `Send` when `T` is;
@@ -689,7 +717,7 @@ impl<T> ArrayQueue<T> {
     /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 3);
     /// ```
     pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
-        self.not_empty.wait_async(|| self.pop())
+        self.not_empty.wait_async(&wait::NoFlag, || self.pop())
     }
 
     /// Pushes `value` at the back, sleeping while the queue is full.
@@ -707,7 +735,8 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn push_wait(&self, value: T) {
         let mut slot = Some(value);
-        self.not_full.wait_forever(|| self.push_from(&mut slot));
+        self.not_full
+            .wait_forever(&wait::NoFlag, || self.push_from(&mut slot));
     }
 
     /// Pushes `value` at the back, sleeping while the queue is full, for at most `timeout`;
@@ -726,7 +755,7 @@ impl<T> ArrayQueue<T> {
         let mut slot = Some(value);
         match self
             .not_full
-            .wait_for(|| self.push_from(&mut slot), timeout)
+            .wait_for(&wait::NoFlag, || self.push_from(&mut slot), timeout)
         {
             Some(()) => Ok(()),
             None => match slot {
@@ -751,7 +780,8 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn push_async(&self, value: T) -> impl Future<Output = ()> + '_ {
         let mut slot = Some(value);
-        self.not_full.wait_async(move || self.push_from(&mut slot))
+        self.not_full
+            .wait_async(&wait::NoFlag, move || self.push_from(&mut slot))
     }
 
     /// One attempt of the waiting pushes: pushes the value out of `slot`, or puts it back.

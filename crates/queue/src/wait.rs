@@ -13,6 +13,26 @@
 //! listener, so nothing falls between the retry and the sleep. With nobody waiting, the cost on
 //! the fast path is that one load: no notification, no fence.
 //!
+//! ## The flag
+//!
+//! The unbounded queue's `push` does not read the count: its claim replaces the tail index
+//! anyway, and the index carries a `SLEEPERS` bit ([`Flag`]). A waiter raises the flag (a
+//! `SeqCst` read-modify-write of the index) after counting itself and before its retry. The
+//! claim and the raise are read-modify-writes of one atomic, so either the claim comes later
+//! and reads the flag (the producer then goes on as a notifier that has read a count, below),
+//! or it comes earlier and the waiter's retry, which reads the index after its raise, sees it.
+//!
+//! A producer whose claim saw the flag reads the count. If someone is counted, it notifies. If
+//! nobody is, the flag is stale (its waiters have left) and the producer lowers it, so that
+//! later pushes skip the slow path; then it reads the count once more, and if a waiter counted
+//! itself in between (whose raise the lowering may have undone), raises the flag again and
+//! wakes every waiter. In the total order, a waiter counted after that second read raises after
+//! the lowering, so its flag stands. Pushes that claimed while the flag was down were missed by
+//! the flag; the wake-up of every waiter covers them, as each woken waiter tries again. So
+//! every lowering is followed by a read of the count, and nobody sleeps with the flag down.
+//!
+//! `push_batch` and the bounded queue do not use a flag: their notifiers read the count.
+//!
 //! A blocking wait first retries a few times, spinning and then yielding, since a value often
 //! arrives within microseconds and a sleep costs two system calls; an async wait registers at
 //! once and lets the executor run other tasks.
@@ -31,6 +51,24 @@ use freeway_epoch::sync::atomic::Ordering::{Relaxed, SeqCst};
 use freeway_epoch::sync::atomic::SeqCstInit;
 use freeway_epoch::sync::hint::spin_loop;
 use freeway_epoch::sync::thread::yield_now;
+
+/// A second place, besides the count, where a signal's waiters announce themselves: a bit that
+/// a notifier's own claim reads (see "The flag" in the module docs).
+pub(crate) trait Flag {
+    /// Sets the flag (`SeqCst`): a waiter, after counting itself and before its retry.
+    fn raise(&self);
+    /// Clears the flag (`SeqCst`): a notifier that found nobody counted.
+    fn lower(&self);
+}
+
+/// No flag: the signal's notifiers read the count.
+pub(crate) struct NoFlag;
+
+impl Flag for NoFlag {
+    fn raise(&self) {}
+
+    fn lower(&self) {}
+}
 
 /// A condition that threads and tasks can wait for.
 pub(crate) struct Signal {
@@ -136,9 +174,35 @@ impl Signal {
         self.event.notify(n.additional());
     }
 
-    /// Runs `attempt` until it succeeds, sleeping between tries.
-    pub(crate) fn wait_forever<R>(&self, attempt: impl FnMut() -> Option<R>) -> R {
-        match self.wait(attempt, None) {
+    /// Wakes up to `n` more waiters, for a notifier whose claim read `flag` raised: the
+    /// notifier's half of the flag protocol (module docs).
+    #[cold]
+    pub(crate) fn notify_flagged(&self, n: usize, flag: &impl Flag) {
+        // SeqCst: after the claim that read the flag, in the protocol's total order.
+        if self.sleeping.load(SeqCst) != 0 {
+            self.event.notify(n.additional());
+            return;
+        }
+        // Nobody counted: the flag is stale. Lower it, then look again for a waiter that
+        // counted itself before the lowering (whose raise it may have undone).
+        flag.lower();
+        // SeqCst: after the lowering, in the same total order as the waiters' counts.
+        if self.sleeping.load(SeqCst) != 0 {
+            flag.raise();
+            // Pushes that claimed while the flag was down notified nobody: wake every waiter,
+            // and each tries again.
+            self.event.notify(usize::MAX);
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, sleeping between tries. `flag` is the signal's flag
+    /// (or [`NoFlag`]); the same for every wait and notification of a signal.
+    pub(crate) fn wait_forever<R>(
+        &self,
+        flag: &impl Flag,
+        attempt: impl FnMut() -> Option<R>,
+    ) -> R {
+        match self.wait(flag, attempt, None) {
             Some(r) => r,
             None => unreachable!("a wait without a deadline ends with a result"),
         }
@@ -148,17 +212,19 @@ impl Signal {
     /// passed (after one last try).
     pub(crate) fn wait_for<R>(
         &self,
+        flag: &impl Flag,
         attempt: impl FnMut() -> Option<R>,
         timeout: Duration,
     ) -> Option<R> {
         // A timeout too long for the clock is no timeout.
-        self.wait(attempt, Instant::now().checked_add(timeout))
+        self.wait(flag, attempt, Instant::now().checked_add(timeout))
     }
 
     /// Runs `attempt` until it succeeds, sleeping between tries; `None` once `deadline` passes
     /// (after one last try).
     fn wait<R>(
         &self,
+        flag: &impl Flag,
         mut attempt: impl FnMut() -> Option<R>,
         deadline: Option<Instant>,
     ) -> Option<R> {
@@ -182,6 +248,7 @@ impl Signal {
                 return Some(r);
             }
             let counted = Counted::new(&self.sleeping);
+            flag.raise();
             let listener = self.event.listen();
             if let Some(r) = attempt() {
                 return Some(r);
@@ -200,12 +267,17 @@ impl Signal {
 
     /// [`wait`](Self::wait) for async tasks, without a deadline. Cancel-safe: dropped while
     /// pending, it has taken nothing, uncounts itself, and passes on a notification it got.
-    pub(crate) async fn wait_async<R>(&self, mut attempt: impl FnMut() -> Option<R>) -> R {
+    pub(crate) async fn wait_async<R>(
+        &self,
+        flag: &impl Flag,
+        mut attempt: impl FnMut() -> Option<R>,
+    ) -> R {
         loop {
             if let Some(r) = attempt() {
                 return r;
             }
             let _counted = Counted::new(&self.sleeping);
+            flag.raise();
             let listener = self.event.listen();
             if let Some(r) = attempt() {
                 return r;

@@ -372,6 +372,26 @@ fn queue_pop_wait_races_push() {
     });
 }
 
+/// The unbounded queue's sleepers flag (feature `wait`): the consumer's first wait may raise
+/// it and leave it raised, so a later push finds it stale and lowers it, racing a later wait,
+/// which raises it again. The lowering must not strand that wait: a push that lowers the flag
+/// without reading the count again lets the third wait sleep through the third push, and
+/// deadlocks here. The second push claims a segment's last slot, so its switch carries the
+/// flag over.
+#[cfg(feature = "wait")]
+#[test]
+fn queue_sleepers_flag_lowered_while_a_consumer_waits_again() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new());
+        let q2 = q.clone();
+        let consumer = thread::spawn(move || [q2.pop_wait(), q2.pop_wait(), q2.pop_wait()]);
+        q.push(1);
+        q.push(2);
+        q.push(3);
+        assert_eq!(consumer.join().unwrap(), [1, 2, 3]);
+    });
+}
+
 /// The same on the bounded queue's other side: a producer sleeping on a full queue races a pop.
 #[cfg(feature = "wait")]
 #[test]

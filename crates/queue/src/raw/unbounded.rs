@@ -27,7 +27,7 @@
 //!
 //! Each end (`head` for consumers, `tail` for producers) has an `index` and a `seg` pointer.
 //! The index holds a position `lap * LAP + offset` (shifted left by one bit; bit 0 of the head
-//! index is [`HAS_NEXT`]). Offsets `0..SEGMENT_SLOTS` name slots of the segment whose `lap` field
+//! index is [`HAS_NEXT`], bit 0 of the tail index is [`SLEEPERS`]). Offsets `0..SEGMENT_SLOTS` name slots of the segment whose `lap` field
 //! is `lap`; offset `SEGMENT_SLOTS` means "every slot of this lap is claimed: switch to the next
 //! segment". Positions only grow (a 64-bit counter does not wrap in practice), so a
 //! compare-exchange on the index that succeeds proves the end has not moved since it was read.
@@ -142,6 +142,13 @@ const SHIFT: usize = 1;
 /// In `head.index`: a consumer saw the tail in a later lap, so every slot left in this lap has
 /// a producer and `pop` may skip the emptiness check until the next switch.
 const HAS_NEXT: u64 = 1;
+
+/// In `tail.index`: a consumer may be asleep waiting for a value (feature `wait`; never set
+/// without it). A producer's claim replaces the index it read, so it learns of sleepers from
+/// its own compare-exchange, with no load of its own (see `wait.rs`). Raised by
+/// [`RawQueue::raise_sleepers`], lowered by [`RawQueue::lower_sleepers`]; claims and switches
+/// carry it over.
+const SLEEPERS: u64 = 1;
 
 /// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). Retired segments come back
 /// within a few dozen retirements (every `COLLECT_EVERY`th retirement collects); with 24
@@ -466,9 +473,10 @@ impl<T> RawQueue<T> {
     }
 
     /// Claims up to `want` (at least 1) consecutive slots for a producer, never across a
-    /// segment end: the segment, the first slot's offset and the number claimed.
+    /// segment end: the segment, the first slot's offset, the number claimed, and whether the
+    /// index the claim replaced had [`SLEEPERS`] set.
     #[inline]
-    fn claim_back(&self, want: usize) -> (*const Segment<T>, usize, usize) {
+    fn claim_back(&self, want: usize) -> (*const Segment<T>, usize, usize, bool) {
         let mut step = 0;
         // Acquire: pairs with the index CAS of the switch that entered this lap (SeqCst, so
         // also a release), which follows its store of the lap's segment: the segment loaded
@@ -486,6 +494,7 @@ impl<T> RawQueue<T> {
                 continue;
             }
             let k = want.min(SEGMENT_SLOTS - off);
+            // Keeps `SLEEPERS` as it was.
             let new = t + ((k as u64) << SHIFT);
             // SeqCst: the claims at both ends and the emptiness check's loads share one total
             // order (see "Why `pop` returning `None` is linearizable"). Acquire on failure: the
@@ -508,7 +517,7 @@ impl<T> RawQueue<T> {
                     // segment of this lap (a later one only after the index passed the lap).
                     // SAFETY: our claim in `seg` is unfinished, so it is alive.
                     unsafe { (*seg).witness.check() };
-                    return (seg, off, k);
+                    return (seg, off, k, t & SLEEPERS != 0);
                 }
                 Err(current) => {
                     // Retry with the value the failed claim read, *after* backing off, not a
@@ -641,13 +650,29 @@ impl<T> RawQueue<T> {
             // Failure: another helper moved it; nothing is read.
             let _ = end.seg.compare_exchange(seg, next, Release, Relaxed, guard);
         }
-        // The next lap, offset 0, `HAS_NEXT` clear. Only after `end.seg` has moved (by us or
-        // by the helper whose CAS beat ours), so a claim in the new lap finds its segment.
-        // SeqCst: in the index's total order; as a release it publishes the `seg` store above.
-        // Failure: the switch is done already (positions never repeat).
-        let _ = end
-            .index
-            .compare_exchange(t, ((lap + 1) * LAP) << SHIFT, SeqCst, Relaxed);
+        // The next lap, offset 0, `HAS_NEXT` clear, `SLEEPERS` carried over. Only after
+        // `end.seg` has moved (by us or by the helper whose CAS beat ours), so a claim in the
+        // new lap finds its segment.
+        let next_lap = ((lap + 1) * LAP) << SHIFT;
+        let mut t = t;
+        loop {
+            let keep = if core::ptr::eq(end, &*self.tail) {
+                t & SLEEPERS
+            } else {
+                0
+            };
+            // SeqCst: in the index's total order; as a release it publishes the `seg` store
+            // above. Failure (Relaxed): only the position is read.
+            match end
+                .index
+                .compare_exchange(t, next_lap | keep, SeqCst, Relaxed)
+            {
+                // Failure at the same position: only `SLEEPERS` changed; try again with it.
+                Err(now) if position(now) == position(t) => t = now,
+                // Done, or the switch is done already (positions never repeat).
+                _ => return,
+            }
+        }
     }
 
     /// Makes sure `end` has switched past lap `lap`, every slot of which both ends have claimed.
@@ -808,32 +833,51 @@ impl<T> RawQueue<T> {
         }
     }
 
-    /// Appends `value` to the queue.
+    /// Appends `value` to the queue. Returns whether the claim that took it saw
+    /// [`SLEEPERS`] (then a consumer may be asleep, and the caller wakes one).
     #[inline]
-    pub(crate) fn push(&self, value: T) {
-        self.push_stalling(value, None::<fn()>);
+    pub(crate) fn push(&self, value: T) -> bool {
+        self.push_stalling(value, None::<fn()>)
     }
 
     /// `push`, but runs `stall` between claiming a slot and publishing into it: a stand-in for
     /// a producer preempted at the worst moment, used by the loom model of the progress claim.
     #[cfg(loom)]
-    pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
-        self.push_stalling(value, Some(stall));
+    pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) -> bool {
+        self.push_stalling(value, Some(stall))
     }
 
+    /// Returns whether the claim of the slot that took the value saw [`SLEEPERS`].
     #[inline]
-    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) {
+    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) -> bool {
         loop {
-            let (seg, i, _) = self.claim_back(1);
+            let (seg, i, _, sleepers) = self.claim_back(1);
             if let Some(f) = stall.take() {
                 f();
             }
             // SAFETY: `claim_back` handed us the producer claim of slot `i` of `seg`.
             match unsafe { self.publish(seg, i, value) } {
-                Ok(()) => return,
+                Ok(()) => return sleepers,
                 Err(v) => value = v,
             }
         }
+    }
+
+    /// Sets [`SLEEPERS`]: called by a waiter after it has counted itself, before its last try.
+    #[cfg(feature = "wait")]
+    pub(crate) fn raise_sleepers(&self) {
+        // SeqCst: the waiter's half of the flag protocol (`wait.rs`): after its count, before
+        // its last try's loads of the tail, in one total order with the producers' claims.
+        self.tail.index.fetch_or(SLEEPERS, SeqCst);
+    }
+
+    /// Clears [`SLEEPERS`]: called by a producer whose claim saw it and which found nobody
+    /// counted; it then reads the count again (`wait.rs`).
+    #[cfg(feature = "wait")]
+    pub(crate) fn lower_sleepers(&self) {
+        // SeqCst: the notifier's half of the flag protocol (`wait.rs`): before its second read
+        // of the count, in one total order with the waiters' counts and raises.
+        self.tail.index.fetch_and(!SLEEPERS, SeqCst);
     }
 
     /// Removes the value at the front of the queue.
