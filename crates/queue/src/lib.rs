@@ -143,9 +143,6 @@ use std::time::Duration;
 /// ```
 pub struct Queue<T> {
     raw: raw::RawQueue<T>,
-    /// Consumers sleeping until a value arrives.
-    #[cfg(feature = "wait")]
-    not_empty: wait::Signal,
 }
 
 impl<T> Queue<T> {
@@ -164,8 +161,6 @@ impl<T> Queue<T> {
     pub const fn new() -> Self {
         Self {
             raw: raw::RawQueue::new(),
-            #[cfg(feature = "wait")]
-            not_empty: wait::Signal::new(),
         }
     }
 
@@ -183,8 +178,6 @@ impl<T> Queue<T> {
     pub fn new() -> Self {
         Self {
             raw: raw::RawQueue::new(),
-            #[cfg(feature = "wait")]
-            not_empty: wait::Signal::new(),
         }
     }
 
@@ -199,20 +192,7 @@ impl<T> Queue<T> {
     /// ```
     #[inline]
     pub fn push(&self, value: T) {
-        let sleepers = self.raw.push(value);
-        self.woke(sleepers);
-    }
-
-    /// After a push whose claim saw `sleepers`: wakes a sleeping consumer, if one is counted
-    /// (feature `wait`; without it the flag is never set).
-    #[inline]
-    fn woke(&self, sleepers: bool) {
-        #[cfg(feature = "wait")]
-        if sleepers {
-            self.not_empty.notify_flagged(1, &self.raw);
-        }
-        #[cfg(not(feature = "wait"))]
-        let _ = sleepers;
+        self.raw.push(value);
     }
 
     /// `push` that runs `stall` after claiming its slot and before publishing into it: lets the
@@ -226,8 +206,7 @@ impl<T> Queue<T> {
     #[cfg(loom)]
     #[doc(hidden)]
     pub fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
-        let sleepers = self.raw.push_with_stall(value, stall);
-        self.woke(sleepers);
+        self.raw.push_with_stall(value, stall);
     }
 
     /// Removes the value at the front of the queue, or returns `None` if the queue is empty.
@@ -272,7 +251,7 @@ impl<T> Queue<T> {
                     self.0.notify(self.1);
                 }
             }
-            let mut wake = Wake(&self.not_empty, 0);
+            let mut wake = Wake(&self.raw.not_empty, 0);
             let counted = items.into_iter().inspect(|_| wake.1 += 1);
             self.raw.push_batch(counted);
         }
@@ -359,7 +338,7 @@ impl<T> Queue<T> {
     /// });
     /// ```
     pub fn pop_wait(&self) -> T {
-        self.not_empty.wait_forever(&self.raw, || self.pop())
+        self.raw.not_empty.wait_forever(&self.raw, || self.pop())
     }
 
     /// Removes the value at the front, sleeping until there is one or `timeout` has passed
@@ -376,7 +355,9 @@ impl<T> Queue<T> {
     /// assert_eq!(q.pop_timeout(Duration::from_millis(10)), Some(1));
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.not_empty.wait_for(&self.raw, || self.pop(), timeout)
+        self.raw
+            .not_empty
+            .wait_for(&self.raw, || self.pop(), timeout)
     }
 
     /// Removes the value at the front, waiting (asynchronously) until there is one. Works
@@ -393,7 +374,7 @@ impl<T> Queue<T> {
     /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 9);
     /// ```
     pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
-        self.not_empty.wait_async(&self.raw, || self.pop())
+        self.raw.not_empty.wait_async(&self.raw, || self.pop())
     }
 }
 

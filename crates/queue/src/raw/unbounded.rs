@@ -296,6 +296,9 @@ pub(crate) struct RawQueue<T> {
     /// Slots abandoned by a batch (`NO_VALUE`) that their consumer has not passed yet: `len`
     /// subtracts them.
     holes: AtomicUsize,
+    /// Consumers sleeping until a value arrives (feature `wait`); its flag is [`SLEEPERS`].
+    #[cfg(feature = "wait")]
+    pub(crate) not_empty: crate::wait::Signal,
     /// The queue owns `T`s (for drop check and auto traits).
     _owns: PhantomData<T>,
 }
@@ -336,6 +339,8 @@ impl<T> RawQueue<T> {
             pool: AtomicPtr::new(core::ptr::null_mut()),
             limbo: Atomic::null(),
             holes: AtomicUsize::new(0),
+            #[cfg(feature = "wait")]
+            not_empty: crate::wait::Signal::new(),
             _owns: PhantomData,
         }
     }
@@ -349,6 +354,8 @@ impl<T> RawQueue<T> {
             pool: AtomicPtr::new(core::ptr::null_mut()),
             limbo: Atomic::null(),
             holes: AtomicUsize::new(0),
+            #[cfg(feature = "wait")]
+            not_empty: crate::wait::Signal::new(),
             _owns: PhantomData,
         }
     }
@@ -504,7 +511,7 @@ impl<T> RawQueue<T> {
                 .index
                 .compare_exchange_weak(t, new, SeqCst, Acquire)
             {
-                Ok(_) => {
+                Ok(replaced) => {
                     if off + k == SEGMENT_SLOTS {
                         // Our claim took the lap's last slot: switch at once rather than leave
                         // it to the next producer.
@@ -517,7 +524,8 @@ impl<T> RawQueue<T> {
                     // segment of this lap (a later one only after the index passed the lap).
                     // SAFETY: our claim in `seg` is unfinished, so it is alive.
                     unsafe { (*seg).witness.check() };
-                    return (seg, off, k, t & SLEEPERS != 0);
+                    // `replaced` (equal to `t`) is where the compare-exchange left it.
+                    return (seg, off, k, replaced & SLEEPERS != 0);
                 }
                 Err(current) => {
                     // Retry with the value the failed claim read, *after* backing off, not a
@@ -833,23 +841,22 @@ impl<T> RawQueue<T> {
         }
     }
 
-    /// Appends `value` to the queue. Returns whether the claim that took it saw
-    /// [`SLEEPERS`] (then a consumer may be asleep, and the caller wakes one).
+    /// Appends `value` to the queue; with the `wait` feature, wakes a consumer if the claim
+    /// that took the value saw [`SLEEPERS`].
     #[inline]
-    pub(crate) fn push(&self, value: T) -> bool {
-        self.push_stalling(value, None::<fn()>)
+    pub(crate) fn push(&self, value: T) {
+        self.push_stalling(value, None::<fn()>);
     }
 
     /// `push`, but runs `stall` between claiming a slot and publishing into it: a stand-in for
     /// a producer preempted at the worst moment, used by the loom model of the progress claim.
     #[cfg(loom)]
-    pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) -> bool {
-        self.push_stalling(value, Some(stall))
+    pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
+        self.push_stalling(value, Some(stall));
     }
 
-    /// Returns whether the claim of the slot that took the value saw [`SLEEPERS`].
     #[inline]
-    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) -> bool {
+    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) {
         loop {
             let (seg, i, _, sleepers) = self.claim_back(1);
             if let Some(f) = stall.take() {
@@ -857,7 +864,15 @@ impl<T> RawQueue<T> {
             }
             // SAFETY: `claim_back` handed us the producer claim of slot `i` of `seg`.
             match unsafe { self.publish(seg, i, value) } {
-                Ok(()) => return sleepers,
+                Ok(()) => {
+                    #[cfg(feature = "wait")]
+                    if sleepers {
+                        self.not_empty.notify_flagged(1, self);
+                    }
+                    #[cfg(not(feature = "wait"))]
+                    let _ = sleepers;
+                    return;
+                }
                 Err(v) => value = v,
             }
         }
