@@ -6,7 +6,8 @@
 //! A waiter counts itself in `sleeping` (a `SeqCst` read-modify-write), registers a listener,
 //! tries its operation once more, and only then sleeps. An operation that may have made the
 //! condition true (a push for "not empty", a pop for "not full") reads `sleeping` after its own
-//! `SeqCst` claim, and notifies only if someone is counted. Both sides are `SeqCst`, so in their
+//! `SeqCst` claim (or, the unbounded queue's `push`, a flag in the index it claims: see "The
+//! flag" below), and notifies only if someone is counted. Both sides are `SeqCst`, so in their
 //! single total order either the notifier's read comes after the waiter's count (and it
 //! notifies), or the notifier's claim came before the waiter's retry, which then sees it. A
 //! notification that lands between the listener's registration and its sleep is kept by the
@@ -19,7 +20,7 @@
 //! anyway, and the index carries a `SLEEPERS` bit ([`Flag`]). A waiter raises the flag (a
 //! `SeqCst` read-modify-write of the index) after counting itself and before its retry. The
 //! claim and the raise are read-modify-writes of one atomic, so either the claim comes later
-//! and reads the flag (the producer then goes on as a notifier that has read a count, below),
+//! and reads the flag (and the producer then reads the count, below),
 //! or it comes earlier and the waiter's retry, which reads the index after its raise, sees it.
 //!
 //! A producer whose claim saw the flag reads the count. If someone is counted, it notifies. If
