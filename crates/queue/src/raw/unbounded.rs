@@ -482,13 +482,27 @@ impl<T> RawQueue<T> {
     /// Claims up to `want` (at least 1) consecutive slots for a producer, never across a
     /// segment end: the segment, the first slot's offset, the number claimed, and whether the
     /// index the claim replaced had [`SLEEPERS`] set.
+    ///
+    /// `lost`: the index that a claim of the caller's own just failed against (`push`'s inline
+    /// try); the loop then backs off before it retries from that index, as after a claim lost
+    /// in the loop.
     #[inline]
-    fn claim_back(&self, want: usize) -> (*const Segment<T>, usize, usize, bool) {
+    fn claim_back(
+        &self,
+        want: usize,
+        lost: Option<u64>,
+    ) -> (*const Segment<T>, usize, usize, bool) {
         let mut step = 0;
-        // Acquire: pairs with the index CAS of the switch that entered this lap (SeqCst, so
-        // also a release), which follows its store of the lap's segment: the segment loaded
-        // after it is this lap's or a later one's, never an earlier one's.
-        let mut t = self.tail.index.load(Acquire);
+        let mut t = match lost {
+            Some(current) => {
+                back_off(&mut step);
+                current
+            }
+            // Acquire: pairs with the index CAS of the switch that entered this lap (SeqCst,
+            // so also a release), which follows its store of the lap's segment: the segment
+            // loaded after it is this lap's or a later one's, never an earlier one's.
+            None => self.tail.index.load(Acquire),
+        };
         loop {
             let off = offset(position(t));
             if off == SEGMENT_SLOTS {
@@ -843,36 +857,92 @@ impl<T> RawQueue<T> {
 
     /// Appends `value` to the queue; with the `wait` feature, wakes a consumer if the claim
     /// that took the value saw [`SLEEPERS`].
+    ///
+    /// One try inline, everything else out of line (`push_slow`, `push_lost`), as the bounded
+    /// queue does: the inline try claims a slot whose claim neither ends the lap (which
+    /// switches) nor reaches [`PRELINK_AT`] (which links the next segment), publishes into it
+    /// and returns. A caller's loop then runs the common push with no call, no prologue and no
+    /// epilogue. With the `wait` feature, the inline try also leaves an index with
+    /// [`SLEEPERS`] raised to the slow path, which wakes a sleeper after its push: a claim
+    /// that succeeds inline replaced an index with the flag down, so it has nobody to wake, and
+    /// the inline path tests nothing after it.
     #[inline]
     pub(crate) fn push(&self, value: T) {
-        self.push_stalling(value, None::<fn()>);
+        // Acquire: as the first load in `claim_back`.
+        let t = self.tail.index.load(Acquire);
+        let off = offset(position(t));
+        let sleepers = cfg!(feature = "wait") && t & SLEEPERS != 0;
+        if off < SEGMENT_SLOTS - 1 && off != PRELINK_AT && !sleepers {
+            let seg = self.tail.seg_ptr();
+            if !seg.is_null() {
+                // SeqCst, Acquire on failure: as in `claim_back`, whose claim this is for one
+                // slot.
+                match self
+                    .tail
+                    .index
+                    .compare_exchange_weak(t, t + (1 << SHIFT), SeqCst, Acquire)
+                {
+                    Ok(_) => {
+                        // SAFETY: our claim in `seg` is unfinished, so it is alive (as in
+                        // `claim_back`: the index did not move between our loads and the
+                        // claim, so `seg` is the segment of this lap).
+                        unsafe { (*seg).witness.check() };
+                        // SAFETY: the claim above is the producer claim of slot `off` of `seg`
+                        // (`off < SEGMENT_SLOTS`), unused so far.
+                        if let Err(v) = unsafe { self.publish(seg, off, value) } {
+                            self.push_slow(v);
+                        }
+                    }
+                    Err(current) => self.push_lost(value, current),
+                }
+                return;
+            }
+        }
+        self.push_slow(value);
+    }
+
+    /// `push` after its inline try did not claim.
+    #[inline(never)]
+    fn push_slow(&self, value: T) {
+        self.push_stalling(value, None::<fn()>, None);
+    }
+
+    /// `push` after its inline claim failed against index `current`: `lost` in `claim_back`.
+    #[inline(never)]
+    fn push_lost(&self, value: T, current: u64) {
+        self.push_stalling(value, None::<fn()>, Some(current));
+    }
+
+    /// After a push whose claim replaced an index with [`SLEEPERS`] set (`sleepers`): wakes a
+    /// consumer, if one is counted (feature `wait`; the flag is never set without it).
+    #[inline(always)]
+    fn pushed(&self, sleepers: bool) {
+        #[cfg(feature = "wait")]
+        if sleepers {
+            self.not_empty.notify_flagged(1, self);
+        }
+        #[cfg(not(feature = "wait"))]
+        let _ = sleepers;
     }
 
     /// `push`, but runs `stall` between claiming a slot and publishing into it: a stand-in for
     /// a producer preempted at the worst moment, used by the loom model of the progress claim.
     #[cfg(loom)]
     pub(crate) fn push_with_stall(&self, value: T, stall: impl FnOnce()) {
-        self.push_stalling(value, Some(stall));
+        self.push_stalling(value, Some(stall), None);
     }
 
     #[inline]
-    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>) {
+    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>, lost: Option<u64>) {
+        let mut lost = lost;
         loop {
-            let (seg, i, _, sleepers) = self.claim_back(1);
+            let (seg, i, _, sleepers) = self.claim_back(1, lost.take());
             if let Some(f) = stall.take() {
                 f();
             }
             // SAFETY: `claim_back` handed us the producer claim of slot `i` of `seg`.
             match unsafe { self.publish(seg, i, value) } {
-                Ok(()) => {
-                    #[cfg(feature = "wait")]
-                    if sleepers {
-                        self.not_empty.notify_flagged(1, self);
-                    }
-                    #[cfg(not(feature = "wait"))]
-                    let _ = sleepers;
-                    return;
-                }
+                Ok(()) => return self.pushed(sleepers),
                 Err(v) => value = v,
             }
         }

@@ -27,7 +27,7 @@ impl<T> RawQueue<T> {
                 }
                 continue;
             }
-            let (seg, off, k, _) = self.claim_back(want);
+            let (seg, off, k, _) = self.claim_back(want, None);
             let mut claim = Claimed {
                 queue: self,
                 seg,
