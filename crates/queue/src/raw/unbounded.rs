@@ -38,7 +38,9 @@
 //! one position on. A segment's `seg` pointer is stored before its index is, so a successful
 //! claim at offset `o` means the loaded segment is the one of that lap; it is alive, because a
 //! segment is retired only after every one of its slots has been finished (below). The producer
-//! writes its value and sets the slot's `WRITTEN` bit with one read-modify-write.
+//! writes its value and sets the slot's `WRITTEN` bit with one read-modify-write. `push` makes
+//! one such try inline, for a slot whose claim needs no switch or prelink (below), and leaves
+//! the rest to a loop out of line, so that a caller's loop pays no call.
 //!
 //! A consumer reads `head.index`, checks that the queue is not empty (`head` position below the
 //! `tail` position, read after a `SeqCst` fence; skipped while `HAS_NEXT` says a later segment
