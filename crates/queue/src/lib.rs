@@ -509,12 +509,6 @@ impl<T> fmt::Debug for IntoIter<T> {
 /// ```
 pub struct ArrayQueue<T> {
     raw: raw::RawArrayQueue<T>,
-    /// Consumers sleeping until a value arrives.
-    #[cfg(feature = "wait")]
-    not_empty: wait::Signal,
-    /// Producers sleeping until there is room.
-    #[cfg(feature = "wait")]
-    not_full: wait::Signal,
 }
 
 impl<T> ArrayQueue<T> {
@@ -523,7 +517,8 @@ impl<T> ArrayQueue<T> {
     /// # Panics
     ///
     /// If `capacity` is 0 (a queue that can hold nothing is almost certainly a bug), or if it is
-    /// so large that the index arithmetic would overflow (above `usize::MAX / 2`).
+    /// so large that the index arithmetic would overflow (above `usize::MAX / 4`: an index
+    /// keeps a bit for the lap count and one for the `wait` feature's flag).
     ///
     /// # Examples
     ///
@@ -538,15 +533,11 @@ impl<T> ArrayQueue<T> {
     pub fn new(capacity: usize) -> Self {
         assert!(capacity > 0, "ArrayQueue::new: capacity must be non-zero");
         assert!(
-            capacity <= usize::MAX / 2,
+            capacity <= usize::MAX / 4,
             "ArrayQueue::new: capacity {capacity} is too large"
         );
         Self {
             raw: raw::RawArrayQueue::new(capacity),
-            #[cfg(feature = "wait")]
-            not_empty: wait::Signal::for_ring(),
-            #[cfg(feature = "wait")]
-            not_full: wait::Signal::for_ring(),
         }
     }
 
@@ -561,10 +552,7 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline(always)]
     pub fn push(&self, value: T) -> Result<(), T> {
-        self.raw.push(value, || {
-            #[cfg(feature = "wait")]
-            self.not_empty.notify(1);
-        })
+        self.raw.push(value)
     }
 
     /// Pushes `value` at the back; if the queue is full, first removes the value at the front
@@ -581,10 +569,7 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline]
     pub fn force_push(&self, value: T) -> Option<T> {
-        let old = self.raw.force_push(value);
-        #[cfg(feature = "wait")]
-        self.not_empty.notify(1);
-        old
+        self.raw.force_push(value)
     }
 
     /// Removes the value at the front, or returns `None` if the queue is empty.
@@ -599,10 +584,7 @@ impl<T> ArrayQueue<T> {
     /// ```
     #[inline(always)]
     pub fn pop(&self) -> Option<T> {
-        self.raw.pop(|| {
-            #[cfg(feature = "wait")]
-            self.not_full.notify(1);
-        })
+        self.raw.pop()
     }
 
     /// The most values the queue can hold.
@@ -671,7 +653,9 @@ impl<T> ArrayQueue<T> {
     /// });
     /// ```
     pub fn pop_wait(&self) -> T {
-        self.not_empty.wait_forever(&wait::NoFlag, || self.pop())
+        self.raw
+            .not_empty
+            .wait_forever(&self.raw.tail_flag(), || self.pop())
     }
 
     /// [`Queue::pop_timeout`] for the bounded queue: `None` if no value came within `timeout`.
@@ -683,8 +667,9 @@ impl<T> ArrayQueue<T> {
     /// assert_eq!(q.pop_timeout(std::time::Duration::from_millis(10)), None);
     /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
-        self.not_empty
-            .wait_for(&wait::NoFlag, || self.pop(), timeout)
+        self.raw
+            .not_empty
+            .wait_for(&self.raw.tail_flag(), || self.pop(), timeout)
     }
 
     /// [`Queue::pop_async`] for the bounded queue (any executor; `Send` when `T` is;
@@ -698,7 +683,9 @@ impl<T> ArrayQueue<T> {
     /// assert_eq!(futures_lite::future::block_on(q.pop_async()), 3);
     /// ```
     pub fn pop_async(&self) -> impl Future<Output = T> + '_ {
-        self.not_empty.wait_async(&wait::NoFlag, || self.pop())
+        self.raw
+            .not_empty
+            .wait_async(self.raw.tail_flag(), || self.pop())
     }
 
     /// Pushes `value` at the back, sleeping while the queue is full.
@@ -716,8 +703,9 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn push_wait(&self, value: T) {
         let mut slot = Some(value);
-        self.not_full
-            .wait_forever(&wait::NoFlag, || self.push_from(&mut slot));
+        self.raw
+            .not_full
+            .wait_forever(&self.raw.head_flag(), || self.push_from(&mut slot));
     }
 
     /// Pushes `value` at the back, sleeping while the queue is full, for at most `timeout`;
@@ -734,10 +722,11 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
         let mut slot = Some(value);
-        match self
-            .not_full
-            .wait_for(&wait::NoFlag, || self.push_from(&mut slot), timeout)
-        {
+        match self.raw.not_full.wait_for(
+            &self.raw.head_flag(),
+            || self.push_from(&mut slot),
+            timeout,
+        ) {
             Some(()) => Ok(()),
             None => match slot {
                 Some(v) => Err(v),
@@ -761,8 +750,9 @@ impl<T> ArrayQueue<T> {
     /// ```
     pub fn push_async(&self, value: T) -> impl Future<Output = ()> + '_ {
         let mut slot = Some(value);
-        self.not_full
-            .wait_async(&wait::NoFlag, move || self.push_from(&mut slot))
+        self.raw
+            .not_full
+            .wait_async(self.raw.head_flag(), move || self.push_from(&mut slot))
     }
 
     /// One attempt of the waiting pushes: pushes the value out of `slot`, or puts it back.

@@ -3,36 +3,41 @@
 //!
 //! # The protocol
 //!
-//! A waiter counts itself in `sleeping` (a `SeqCst` read-modify-write), registers a listener,
-//! tries its operation once more, and only then sleeps. An operation that may have made the
-//! condition true (a push for "not empty", a pop for "not full") reads `sleeping` after its own
-//! `SeqCst` claim (or, the unbounded queue's `push`, a flag in the index it claims: see "The
-//! flag" below), and notifies only if someone is counted. Both sides are `SeqCst`, so in their
-//! single total order either the notifier's read comes after the waiter's count (and it
-//! notifies), or the notifier's claim came before the waiter's retry, which then sees it. A
+//! A waiter counts itself in `sleeping` (a `SeqCst` read-modify-write), raises its signal's
+//! flag (below), registers a listener, tries its operation once more, and only then sleeps. A
 //! notification that lands between the listener's registration and its sleep is kept by the
-//! listener, so nothing falls between the retry and the sleep. With nobody waiting, the cost on
-//! the fast path is that one load: no notification, no fence.
+//! listener, so nothing falls between the retry and the sleep.
 //!
 //! ## The flag
 //!
-//! The unbounded queue's `push` does not read the count: its claim replaces the tail index
-//! anyway, and the index carries a `SLEEPERS` bit ([`Flag`]). A waiter raises the flag (a
-//! `SeqCst` read-modify-write of the index) after counting itself and before its retry. The
-//! claim and the raise are read-modify-writes of one atomic, so either the claim comes later
-//! and reads the flag (and the producer then reads the count, below),
-//! or it comes earlier and the waiter's retry, which reads the index after its raise, sees it.
+//! Each signal has a flag in the index that its notifiers claim: the unbounded queue's tail
+//! index carries a `SLEEPERS` bit for consumers, and the bounded queue's tail and head indices
+//! carry a top bit each, for consumers and for producers ([`Flag`]). A waiter raises the flag
+//! (a `SeqCst` read-modify-write of the index) after counting itself and before its retry. An
+//! operation that may make the condition true (a push for "not empty", a pop for "not full")
+//! claims by a compare-exchange on that index, so the claim and the raise are
+//! read-modify-writes of one atomic: either the claim comes later and replaces the index with
+//! the flag raised (and the notifier then reads the count, below), or it comes earlier and the
+//! waiter's retry, which reads the index after its raise, sees it. A claim from an index with
+//! the flag down wakes nobody and reads nothing more: the queues' inline fast paths only claim
+//! from such an index, and leave a raised flag to their out-of-line loops, so with nobody
+//! waiting the feature costs their fast paths nothing.
 //!
-//! A producer whose claim saw the flag reads the count. If someone is counted, it notifies. If
-//! nobody is, the flag is stale (its waiters have left) and the producer lowers it, so that
-//! later pushes skip the slow path; then it reads the count once more, and if a waiter counted
-//! itself in between (whose raise the lowering may have undone), raises the flag again and
-//! wakes every waiter. In the total order, a waiter counted after that second read raises after
-//! the lowering, so its flag stands. Pushes that claimed while the flag was down were missed by
+//! A notifier whose claim saw the flag reads the count. If someone is counted, it notifies. If
+//! nobody is, the flag is stale (its waiters have left) and the notifier lowers it, so that
+//! later operations skip the slow path; then it reads the count once more, and if a waiter
+//! counted itself in between (whose raise the lowering may have undone), raises the flag again
+//! and wakes every waiter. In the total order, a waiter counted after that second read raises
+//! after the lowering, so its flag stands. Claims made while the flag was down were missed by
 //! the flag; the wake-up of every waiter covers them, as each woken waiter tries again. So
 //! every lowering is followed by a read of the count, and nobody sleeps with the flag down.
 //!
-//! `push_batch` and the bounded queue do not use a flag: their notifiers read the count.
+//! ## The count alone
+//!
+//! `Queue::push_batch` notifies by the count alone ([`Signal::notify`]): it reads `sleeping`
+//! after its `SeqCst` claims and notifies if someone is counted. Both sides are `SeqCst`, so in
+//! their single total order either its read comes after the waiter's count, or its claims came
+//! before the waiter's retry, which then sees them.
 //!
 //! A blocking wait first retries a few times, spinning and then yielding, since a value often
 //! arrives within microseconds and a sleep costs two system calls; an async wait registers at
@@ -62,13 +67,14 @@ pub(crate) trait Flag {
     fn lower(&self);
 }
 
-/// No flag: the signal's notifiers read the count.
-pub(crate) struct NoFlag;
+impl<F: Flag + ?Sized> Flag for &F {
+    fn raise(&self) {
+        (**self).raise();
+    }
 
-impl Flag for NoFlag {
-    fn raise(&self) {}
-
-    fn lower(&self) {}
+    fn lower(&self) {
+        (**self).lower();
+    }
 }
 
 /// A condition that threads and tasks can wait for.
@@ -76,9 +82,6 @@ pub(crate) struct Signal {
     event: Event,
     /// Waiters between their count and their wake-up (or give-up).
     sleeping: AtomicUsize,
-    /// Whether `notify` fences under loom (the bounded queue's signals).
-    #[cfg(loom)]
-    loom_fence: bool,
 }
 
 /// Tries of a blocking wait before it sleeps: six with a growing spin (1 to 32 pauses), then
@@ -115,55 +118,28 @@ impl Signal {
         }
     }
 
-    /// A signal for the bounded queue (see [`loom_sc_fence`](Self::loom_sc_fence)).
-    #[cfg(not(loom))]
-    pub(crate) const fn for_ring() -> Self {
-        Self::new()
-    }
-
     #[cfg(loom)]
     pub(crate) fn new() -> Self {
         let signal = Self {
             event: Event::new(),
             sleeping: AtomicUsize::new(0),
-            loom_fence: false,
         };
         // The count takes part in the protocol's `SeqCst` order (see `SeqCstInit`).
         signal.sleeping.seq_cst_init();
         signal
     }
 
-    /// A signal for the bounded queue (see [`loom_sc_fence`](Self::loom_sc_fence)).
-    #[cfg(loom)]
-    pub(crate) fn for_ring() -> Self {
-        Self {
-            loom_fence: true,
-            ..Self::new()
-        }
-    }
-
-    /// Under loom, for the bounded queue's signals, a `SeqCst` fence on the notifier's side,
-    /// between its claim and its read of the count. loom models the total order of `SeqCst`
-    /// loads and stores (a `SeqCst` load does not read a `SeqCst` store that a newer one
-    /// replaced), but not the rule that orders a `SeqCst` fence after the `SeqCst` writes before
-    /// it: the bounded queue's retry ends its verdict with a fence and a `Relaxed` load (see its
-    /// module docs), which loom would let miss the notifier's claim. The fence gives loom that
-    /// order. The unbounded queue's verdict is made of `SeqCst` loads, which loom checks as they
-    /// are. Real builds rely on the accesses themselves: a fence on every push would cost what
-    /// the feature promises not to.
-    #[inline]
-    fn loom_sc_fence(&self) {
-        #[cfg(loom)]
-        if self.loom_fence {
-            freeway_epoch::sync::atomic::fence(SeqCst);
-        }
+    /// Counts a waiter that never sleeps, so that notifiers keep its signal's flag raised
+    /// (unit tests of the flag's arithmetic).
+    #[cfg(test)]
+    pub(crate) fn count_phantom_waiter(&self) {
+        self.sleeping.fetch_add(1, SeqCst);
     }
 
     /// Wakes up to `n` more waiters, if any is counted. Call it after the operation that may
     /// have made the condition true (after its `SeqCst` claim).
     #[inline]
     pub(crate) fn notify(&self, n: usize) {
-        self.loom_sc_fence();
         // SeqCst: the notifier's half of the protocol (module docs).
         if n > 0 && self.sleeping.load(SeqCst) != 0 {
             self.notify_slow(n);
@@ -270,7 +246,7 @@ impl Signal {
     /// pending, it has taken nothing, uncounts itself, and passes on a notification it got.
     pub(crate) async fn wait_async<R>(
         &self,
-        flag: &impl Flag,
+        flag: impl Flag,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> R {
         loop {

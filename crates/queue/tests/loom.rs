@@ -407,6 +407,25 @@ fn array_queue_push_wait_races_pop() {
     });
 }
 
+/// The bounded queue's sleepers flags (feature `wait`), on both sides of a one-slot ring: a
+/// consumer waits for each of three values while the producer waits for room for each. Each
+/// side's first wait may leave its flag raised, so a later claim finds it stale and lowers
+/// it, racing a later wait, which raises it again. Deadlocks when a lowering notifier does not
+/// read the count again.
+#[cfg(feature = "wait")]
+#[test]
+fn array_queue_sleepers_flags_lowered_while_both_sides_wait_again() {
+    loom::model(|| {
+        let q = Arc::new(ArrayQueue::new(1));
+        let q2 = q.clone();
+        let consumer = thread::spawn(move || [q2.pop_wait(), q2.pop_wait(), q2.pop_wait()]);
+        for v in 1..=3 {
+            q.push_wait(v);
+        }
+        assert_eq!(consumer.join().unwrap(), [1, 2, 3]);
+    });
+}
+
 /// `len` returns a length the queue had: one thread pushes and pops three times (so the queue
 /// holds 0 or 1 values, and both indices go once round the 3-slot ring), another reads `len`.
 /// A torn pair of indices gives 2 or 3: a tail read after the head has moved past it, or a

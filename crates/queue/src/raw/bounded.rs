@@ -24,6 +24,15 @@
 //!
 //! Initially slot `i` has stamp `i` and `head == tail == 0`.
 //!
+//! With the `wait` feature, the top bit of each index is a sleepers flag ([`FLAG`]), outside
+//! the count: indices count modulo `FLAG` ([`COUNT`] masks the count), and stamps never carry
+//! the flag. A consumer waiting for a value raises the flag in `tail`, a producer waiting for
+//! room raises it in `head` (crate `wait` module, "The flag"). A flagged index equals no stamp,
+//! so the inline tries of `push` and `pop` fail their stamp comparison at a flagged index and
+//! leave it to the loops, which claim with the flag carried over and then wake a sleeper: a
+//! claim made inline replaced an index with the flag down, so it has nobody to wake and tests
+//! nothing. Without the feature, `FLAG` is 0 and every mask is a no-op.
+//!
 //! # Push and pop
 //!
 //! A producer reads `tail`, and if the slot's stamp equals it, claims the index by a CAS on
@@ -93,6 +102,15 @@ use freeway_epoch::sync::atomic::fence;
 use freeway_epoch::sync::cell::UnsafeCell;
 use freeway_epoch::sync::snooze;
 
+/// With the `wait` feature, the sleepers flag: the top bit of an index (module docs).
+#[cfg(feature = "wait")]
+const FLAG: usize = 1 << (usize::BITS - 1);
+/// Without the `wait` feature, no flag.
+#[cfg(not(feature = "wait"))]
+const FLAG: usize = 0;
+/// The bits of an index that count (all of them without the `wait` feature).
+const COUNT: usize = !FLAG;
+
 struct Slot<T> {
     /// Lap and state of the slot (table in the module docs).
     stamp: AtomicUsize,
@@ -110,6 +128,30 @@ pub(crate) struct RawArrayQueue<T> {
     cap: usize,
     /// The smallest power of two above `cap`: adding it to an index moves it one lap on.
     one_lap: usize,
+    /// Consumers sleeping until a value arrives (feature `wait`); its flag is `tail`'s.
+    #[cfg(feature = "wait")]
+    pub(crate) not_empty: crate::wait::Signal,
+    /// Producers sleeping until there is room (feature `wait`); its flag is `head`'s.
+    #[cfg(feature = "wait")]
+    pub(crate) not_full: crate::wait::Signal,
+}
+
+/// An index's sleepers flag, for the waiting protocol (`crate::wait`).
+#[cfg(feature = "wait")]
+pub(crate) struct IndexFlag<'a>(&'a AtomicUsize);
+
+#[cfg(feature = "wait")]
+impl crate::wait::Flag for IndexFlag<'_> {
+    fn raise(&self) {
+        // SeqCst: the waiter's half of the flag protocol (`crate::wait`): after its count,
+        // before its last try's loads of this index, in one total order with the claims.
+        self.0.fetch_or(FLAG, SeqCst);
+    }
+
+    fn lower(&self) {
+        // SeqCst: the notifier's half (`crate::wait`): before its second read of the count.
+        self.0.fetch_and(COUNT, SeqCst);
+    }
 }
 
 // SAFETY: the queue moves `T`s between threads (pushed on one, popped or dropped on another), so
@@ -135,21 +177,54 @@ impl<T> RawArrayQueue<T> {
             buffer,
             cap,
             one_lap,
+            #[cfg(feature = "wait")]
+            not_empty: crate::wait::Signal::new(),
+            #[cfg(feature = "wait")]
+            not_full: crate::wait::Signal::new(),
         }
+    }
+
+    /// The flag of consumers waiting for a value (in `tail`, which producers claim).
+    #[cfg(feature = "wait")]
+    pub(crate) fn tail_flag(&self) -> IndexFlag<'_> {
+        IndexFlag(&self.tail)
+    }
+
+    /// The flag of producers waiting for room (in `head`, which consumers claim).
+    #[cfg(feature = "wait")]
+    pub(crate) fn head_flag(&self) -> IndexFlag<'_> {
+        IndexFlag(&self.head)
+    }
+
+    /// After a claim that replaced an index with its flag raised: wakes a sleeper of `signal`'s
+    /// side, if one is counted. Nothing without the `wait` feature (no flag is ever raised).
+    #[inline]
+    fn woke(&self, flagged: usize, tail_side: bool) {
+        #[cfg(feature = "wait")]
+        if flagged & FLAG != 0 {
+            if tail_side {
+                self.not_empty.notify_flagged(1, &self.tail_flag());
+            } else {
+                self.not_full.notify_flagged(1, &self.head_flag());
+            }
+        }
+        #[cfg(not(feature = "wait"))]
+        let _ = (flagged, tail_side);
     }
 
     pub(crate) fn capacity(&self) -> usize {
         self.cap
     }
 
-    /// The index after `index`: the next position, or position 0 of the next lap.
+    /// The index after `index` (unflagged): the next position, or position 0 of the next lap
+    /// (modulo `FLAG`).
     #[inline]
     fn step(&self, index: usize) -> usize {
         let pos = index & (self.one_lap - 1);
         if pos + 1 < self.cap {
             index + 1
         } else {
-            (index & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+            (index & !(self.one_lap - 1)).wrapping_add(self.one_lap) & COUNT
         }
     }
 
@@ -185,33 +260,37 @@ impl<T> RawArrayQueue<T> {
             backoff.spin();
         }
         loop {
-            let slot = self.slot(tail);
+            // `tail` as read, flag and all; `t` its count.
+            let t = tail & COUNT;
+            let slot = self.slot(t);
             let stamp = Self::stamp(slot);
-            if stamp == tail {
-                match self.claim_tail(tail) {
+            if stamp == t {
+                match self.claim_tail(tail, self.step(t) | (tail & FLAG)) {
                     Ok(_) => {
-                        self.fill(slot, tail, value);
+                        self.fill(slot, t, value);
+                        self.woke(tail, true);
                         return Ok(None);
                     }
-                    Err(t) => {
-                        tail = t;
+                    Err(found) => {
+                        tail = found;
                         backoff.spin();
                     }
                 }
-            } else if stamp.wrapping_add(self.one_lap) == tail.wrapping_add(1) {
+            } else if stamp.wrapping_add(self.one_lap) & COUNT == t.wrapping_add(1) {
                 // The slot is still full from the previous lap: full if the head is one lap
                 // behind. The fence orders the head load after every consumer claim that came
                 // before it in the single total order (module docs).
                 fence(SeqCst);
                 // Relaxed: the fence above gives the order.
-                let head = self.head.load(Relaxed);
-                if head.wrapping_add(self.one_lap) == tail {
+                let head_found = self.head.load(Relaxed);
+                let head = head_found & COUNT;
+                if head.wrapping_add(self.one_lap) & COUNT == t {
                     if !force {
                         return Err(value);
                     }
                     // Full: claim the oldest slot (at `head`, which is this one) as a consumer.
-                    let new_tail = self.step(tail);
-                    let new_head = self.step(head);
+                    let new_tail = self.step(t);
+                    let new_head = self.step(head) | (head_found & FLAG);
                     // Relaxed: the ring is full before and after a forced push, so no verdict
                     // turns on this claim, and other verdicts that read the index it writes
                     // are ordered by the fence above, which precedes it. That fence is also
@@ -220,15 +299,23 @@ impl<T> RawArrayQueue<T> {
                     // (Acquire above); the CAS only decides who takes it.
                     if self
                         .head
-                        .compare_exchange_weak(head, new_head, Relaxed, Relaxed)
+                        .compare_exchange_weak(head_found, new_head, Relaxed, Relaxed)
                         .is_ok()
                     {
                         // No producer can move `tail` while the ring is full (they all see a
-                        // full slot or wait for ours), so a store suffices. Release: pairs with
-                        // `len`'s Acquire tail load, which must then find the head claim above
-                        // (the fence's release does not cover it). Not SeqCst, for the same
-                        // reason the claim above is not.
-                        self.tail.store(new_tail, Release);
+                        // full slot or wait for ours), so a store suffices; with the `wait`
+                        // feature an add, which keeps the flag a waiter may raise meanwhile
+                        // (the count cannot carry into the flag: `new_tail` is below `FLAG`,
+                        // and `tail` holds `t` plus the flag). Release: pairs with `len`'s
+                        // Acquire tail load, which must then find the head claim above (the
+                        // fence's release does not cover it). Not SeqCst, for the same reason
+                        // the claim above is not.
+                        let replaced = if FLAG == 0 {
+                            self.tail.store(new_tail, Release);
+                            0
+                        } else {
+                            self.tail.fetch_add(new_tail.wrapping_sub(t), Release)
+                        };
                         // SAFETY: the head CAS made us the consumer of the oldest value and the
                         // full ring made us the producer of the same slot; nobody else touches
                         // its cell until our stamp store. The value is initialised (stamp said
@@ -240,7 +327,8 @@ impl<T> RawArrayQueue<T> {
                         });
                         // Release: pairs with the Acquire load in `stamp`, publishing the
                         // new value.
-                        slot.stamp.store(tail.wrapping_add(1), Release);
+                        slot.stamp.store(t.wrapping_add(1), Release);
+                        self.woke(replaced, true);
                         return Ok(Some(old));
                     }
                     backoff.spin();
@@ -260,8 +348,9 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
-    /// Writes `value` into `slot` and publishes it for the consumer of index `tail`. The caller
-    /// claimed `tail` (its tail compare-exchange succeeded) while the slot's stamp was `tail`.
+    /// Writes `value` into `slot` and publishes it for the consumer of index `tail` (its count,
+    /// below `FLAG`, so `tail + 1` is too). The caller claimed `tail` (its tail compare-exchange
+    /// succeeded) while the slot's stamp was `tail`.
     #[inline(always)]
     fn fill(&self, slot: &Slot<T>, tail: usize, value: T) {
         // SAFETY: the caller's claim of index `tail`, whose slot was empty on this lap (stamp ==
@@ -274,8 +363,8 @@ impl<T> RawArrayQueue<T> {
     }
 
     /// Moves the value out of `slot` and frees the slot for the producer one lap on. The caller
-    /// claimed index `head` (its head compare-exchange succeeded) while the slot's stamp was
-    /// `head + 1`.
+    /// claimed index `head` (its count; its head compare-exchange succeeded) while the slot's
+    /// stamp was `head + 1`.
     #[inline(always)]
     fn take(&self, slot: &Slot<T>, head: usize) -> T {
         // SAFETY: the caller's claim of index `head`, whose slot was full on this lap (stamp ==
@@ -284,7 +373,8 @@ impl<T> RawArrayQueue<T> {
         let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
         // Release: pairs with the Acquire load in `stamp`: the slot is free for the producer one
         // lap on.
-        slot.stamp.store(head.wrapping_add(self.one_lap), Release);
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap) & COUNT, Release);
         v
     }
 
@@ -297,43 +387,41 @@ impl<T> RawArrayQueue<T> {
         slot.stamp.load(Acquire)
     }
 
-    /// Claims index `tail` for a producer (moves `tail` to the next index); on failure, the
-    /// index found instead.
+    /// Claims index `tail` (as read, flag and all) for a producer, moving `tail` to `next` (the
+    /// next index, with the flag carried over); on failure, the index found instead.
     #[inline(always)]
-    fn claim_tail(&self, tail: usize) -> Result<usize, usize> {
+    fn claim_tail(&self, tail: usize, next: usize) -> Result<usize, usize> {
         // SeqCst: the claims take part in the full and empty verdicts' order (module docs); as
         // a release, they let `len` bound the head by the tail it reads. Failure: Relaxed, the
         // value found only feeds the next try, like a Relaxed index load.
-        self.tail
-            .compare_exchange_weak(tail, self.step(tail), SeqCst, Relaxed)
+        self.tail.compare_exchange_weak(tail, next, SeqCst, Relaxed)
     }
 
-    /// Claims index `head` for a consumer (moves `head` to the next index); on failure, the
-    /// index found instead.
+    /// Claims index `head` (as read, flag and all) for a consumer, moving `head` to `next`; on
+    /// failure, the index found instead.
     #[inline(always)]
-    fn claim_head(&self, head: usize) -> Result<usize, usize> {
+    fn claim_head(&self, head: usize, next: usize) -> Result<usize, usize> {
         // SeqCst: as in `claim_tail`; as a release it lets `len`, having read the head, find the
         // tail past every value this pop saw pushed. Failure: Relaxed, as in `claim_tail`.
-        self.head
-            .compare_exchange_weak(head, self.step(head), SeqCst, Relaxed)
+        self.head.compare_exchange_weak(head, next, SeqCst, Relaxed)
     }
 
     /// One try inline, the loop (`push_inner`) out of line: an uncontended push is a few
     /// instructions in the caller's code, with no back-off state and no call to keep registers
-    /// for. `pushed` runs after a successful push, on whichever path made it: called on the
-    /// inline path's success branch, it costs no test of the result there (the waiting
-    /// feature's check for sleepers, see `ArrayQueue::push`).
+    /// for. With the `wait` feature, a `tail` with its flag raised fails the stamp comparison
+    /// (stamps never carry the flag), so the inline claim is always from an index with the flag
+    /// down, and only the loop wakes sleepers (module docs).
     #[inline(always)]
-    pub(crate) fn push(&self, value: T, pushed: impl FnOnce()) -> Result<(), T> {
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
         // Relaxed: a stale index fails the stamp comparison or the claim, and the full verdict
         // does not trust it alone (see "Full and empty" in the module docs).
         let tail = self.tail.load(Relaxed);
         let slot = self.slot(tail);
         let lost = if Self::stamp(slot) == tail {
-            match self.claim_tail(tail) {
+            // `tail` equals a stamp, so its flag is down: the next index needs no flag.
+            match self.claim_tail(tail, self.step(tail)) {
                 Ok(_) => {
                     self.fill(slot, tail, value);
-                    pushed();
                     return Ok(());
                 }
                 Err(_) => true,
@@ -341,11 +429,7 @@ impl<T> RawArrayQueue<T> {
         } else {
             false
         };
-        let r = self.push_inner(value, false, tail, lost).map(|_| ());
-        if r.is_ok() {
-            pushed();
-        }
-        r
+        self.push_inner(value, false, tail, lost).map(|_| ())
     }
 
     #[inline]
@@ -359,30 +443,24 @@ impl<T> RawArrayQueue<T> {
         }
     }
 
-    /// One try inline, the loop (`pop_slow`) out of line, as in `push`; `popped` runs after a
-    /// pop that took a value, as `pushed` does in `push`.
+    /// One try inline, the loop (`pop_slow`) out of line, as in `push` (also for the flag).
     #[inline(always)]
-    pub(crate) fn pop(&self, popped: impl FnOnce()) -> Option<T> {
+    pub(crate) fn pop(&self) -> Option<T> {
         // Relaxed: as in `push`.
         let head = self.head.load(Relaxed);
         let slot = self.slot(head);
         let lost = if Self::stamp(slot) == head.wrapping_add(1) {
-            match self.claim_head(head) {
-                Ok(_) => {
-                    let v = self.take(slot, head);
-                    popped();
-                    return Some(v);
-                }
+            // `head + 1` equals a stamp, and stamps never carry the flag (a count plus one
+            // stays below `FLAG`, as positions stay below `one_lap`), so the flag is down: the
+            // next index needs none.
+            match self.claim_head(head, self.step(head)) {
+                Ok(_) => return Some(self.take(slot, head)),
                 Err(_) => true,
             }
         } else {
             false
         };
-        let v = self.pop_slow(head, lost);
-        if v.is_some() {
-            popped();
-        }
-        v
+        self.pop_slow(head, lost)
     }
 
     /// The loop behind `pop`'s single try, from index `head`; `head` and `lost` as in
@@ -394,23 +472,29 @@ impl<T> RawArrayQueue<T> {
             backoff.spin();
         }
         loop {
-            let slot = self.slot(head);
+            // `head` as read, flag and all; `h` its count.
+            let h = head & COUNT;
+            let slot = self.slot(h);
             let stamp = Self::stamp(slot);
-            if stamp == head.wrapping_add(1) {
-                match self.claim_head(head) {
-                    Ok(_) => return Some(self.take(slot, head)),
-                    Err(h) => {
-                        head = h;
+            if stamp == h.wrapping_add(1) {
+                match self.claim_head(head, self.step(h) | (head & FLAG)) {
+                    Ok(_) => {
+                        let v = self.take(slot, h);
+                        self.woke(head, false);
+                        return Some(v);
+                    }
+                    Err(found) => {
+                        head = found;
                         backoff.spin();
                     }
                 }
-            } else if stamp == head {
+            } else if stamp == h {
                 // Empty on this lap: empty if the tail is here too. The fence orders the tail
                 // load after every producer claim that came before it (module docs).
                 fence(SeqCst);
                 // Relaxed: the fence above gives the order.
-                let tail = self.tail.load(Relaxed);
-                if tail == head {
+                let tail = self.tail.load(Relaxed) & COUNT;
+                if tail == h {
                     return None;
                 }
                 // A producer claimed this slot and has not published yet: wait for it.
@@ -448,7 +532,7 @@ impl<T> RawArrayQueue<T> {
 
     pub(crate) fn is_full(&self) -> bool {
         let (head, tail) = self.indices();
-        head.wrapping_add(self.one_lap) == tail
+        head.wrapping_add(self.one_lap) & COUNT == tail
     }
 
     /// `(head, tail)` as they were together at some moment of the call: the head at most the
@@ -467,7 +551,7 @@ impl<T> RawArrayQueue<T> {
             // Relaxed: the head's Acquire above already orders this load after every push the
             // head read depends on; an unchanged tail means the pair was current together.
             if self.tail.load(Relaxed) == tail {
-                return (head, tail);
+                return (head & COUNT, tail & COUNT);
             }
         }
     }
@@ -475,8 +559,8 @@ impl<T> RawArrayQueue<T> {
     /// `pop` with exclusive access.
     pub(crate) fn pop_mut(&mut self) -> Option<T> {
         // Relaxed: `&mut self`, no other thread can race.
-        let head = self.head.load(Relaxed);
-        let tail = self.tail.load(Relaxed);
+        let head = self.head.load(Relaxed) & COUNT;
+        let tail = self.tail.load(Relaxed) & COUNT;
         if head == tail {
             return None;
         }
@@ -484,8 +568,10 @@ impl<T> RawArrayQueue<T> {
         // SAFETY: exclusive access, and `head != tail` with no operation in flight means the
         // slot at `head` is full; we move its value out once and advance `head` past it.
         let v = slot.value.with(|c| unsafe { (*c).assume_init_read() });
-        slot.stamp.store(head.wrapping_add(self.one_lap), Relaxed);
+        slot.stamp
+            .store(head.wrapping_add(self.one_lap) & COUNT, Relaxed);
         let next = self.step(head);
+        // Without the head's flag: with `&mut self`, nobody is waiting.
         self.head.store(next, Relaxed);
         Some(v)
     }
@@ -505,6 +591,80 @@ impl<T> Drop for RawArrayQueue<T> {
         let finish = Finish(self);
         while let Some(v) = finish.0.pop_mut() {
             drop(v);
+        }
+    }
+}
+
+#[cfg(all(test, feature = "wait", not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A ring whose indices and stamps start `laps` laps before the count wraps at `FLAG`.
+    fn near_the_wrap(cap: usize, laps: usize) -> RawArrayQueue<u64> {
+        let q = RawArrayQueue::new(cap);
+        let start = FLAG - laps * q.one_lap;
+        q.head.store(start, Relaxed);
+        q.tail.store(start, Relaxed);
+        for (i, slot) in q.buffer.iter().enumerate() {
+            slot.stamp.store(start + i, Relaxed);
+        }
+        q
+    }
+
+    /// The count wraps from its last lap to lap 0 without touching the flag bit, with the
+    /// flags down and with both raised (as by counted waiters, so every claim carries them
+    /// over), and `len`, the full and empty verdicts and `force_push` agree with a model
+    /// throughout.
+    #[test]
+    fn indices_wrap_below_the_flag() {
+        for raised in [false, true] {
+            let q = near_the_wrap(3, 2);
+            if raised {
+                // Counted, so that the notifiers do not lower the flags as stale.
+                q.not_empty.count_phantom_waiter();
+                q.not_full.count_phantom_waiter();
+                crate::wait::Flag::raise(&q.tail_flag());
+                crate::wait::Flag::raise(&q.head_flag());
+            }
+            let mut model = std::collections::VecDeque::new();
+            let mut next = 0u64;
+            for step in 0..40 {
+                match step % 5 {
+                    0..=2 => {
+                        let r = q.push(next);
+                        if model.len() < 3 {
+                            assert_eq!(r, Ok(()));
+                            model.push_back(next);
+                        } else {
+                            assert_eq!(r, Err(next));
+                        }
+                        next += 1;
+                    }
+                    3 => {
+                        let old = q.force_push(next);
+                        model.push_back(next);
+                        let want = if model.len() > 3 {
+                            model.pop_front()
+                        } else {
+                            None
+                        };
+                        assert_eq!(old, want);
+                        next += 1;
+                    }
+                    _ => assert_eq!(q.pop(), model.pop_front()),
+                }
+                assert_eq!(q.len(), model.len());
+                assert_eq!(q.is_empty(), model.is_empty());
+                assert_eq!(q.is_full(), model.len() == 3);
+                assert_eq!(q.tail.load(Relaxed) & FLAG != 0, raised, "tail flag kept");
+                assert_eq!(q.head.load(Relaxed) & FLAG != 0, raised, "head flag kept");
+            }
+            let start = FLAG - 2 * q.one_lap;
+            assert!(q.head.load(Relaxed) & COUNT < start, "the count wrapped");
+            while let Some(v) = q.pop() {
+                assert_eq!(Some(v), model.pop_front());
+            }
+            assert!(model.is_empty());
         }
     }
 }
