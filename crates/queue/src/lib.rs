@@ -36,10 +36,10 @@
 //! With the `wait` feature, consumers can sleep until a value arrives (`Queue::pop_wait`,
 //! `pop_timeout`, `pop_async`), and producers of an [`ArrayQueue`] until there is room
 //! (`push_wait`, `push_timeout`, `push_async`). It works with threads and with any async
-//! executor (the futures are `Send` when `T` is), through event-listener. With nobody waiting,
-//! a `Queue::push` tests a flag in the index it has read anyway, and the other operations
-//! that can end a wait (`push_batch`, and the bounded queue's push and pop) pay one extra
-//! atomic load.
+//! executor (the futures are `Send` when `T` is), through event-listener. Waiters raise a flag
+//! in the index that the operations which can end their wait claim, so with nobody waiting
+//! `push` and `pop` cost the same instructions as without the feature; `Queue::push_batch`
+//! reads one more atomic.
 //!
 //! ```
 //! # #[cfg(feature = "wait")] {

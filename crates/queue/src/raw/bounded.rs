@@ -43,8 +43,8 @@
 //!
 //! `push` and `pop` make that first try inline and leave everything else (retries, back-off,
 //! verdicts) to a loop out of line, so the code inlined into a caller's loop is a few loads, a
-//! CAS and a store, with no call: that keeps the caller's registers free, which is what keeps
-//! the `wait` feature's conditional wake-up from costing a tight loop anything measurable. A
+//! CAS and a store, with no call: that keeps the caller's registers free. With the `wait`
+//! feature, waking sleepers is the loops' job alone (see the flag, above). A
 //! try that loses its CAS enters the loop by backing off first and then waiting at the index it
 //! tried (see `push_inner`): the loser steps aside and the winner runs on with warm cache lines.
 //! Without that first back-off, contending threads alternate claim by claim and pay a
