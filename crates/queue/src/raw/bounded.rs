@@ -196,8 +196,9 @@ impl<T> RawArrayQueue<T> {
         IndexFlag(&self.head)
     }
 
-    /// After a claim that replaced an index with its flag raised: wakes a sleeper of `signal`'s
-    /// side, if one is counted. Nothing without the `wait` feature (no flag is ever raised).
+    /// After a claim that replaced the index `flagged`: if its flag was raised, wakes a sleeper
+    /// waiting on that index (`tail_side`: consumers, on `tail`; otherwise producers, on
+    /// `head`), if one is counted. Nothing without the `wait` feature (no flag is ever raised).
     #[inline]
     fn woke(&self, flagged: usize, tail_side: bool) {
         #[cfg(feature = "wait")]
