@@ -27,10 +27,11 @@
 //!
 //! Each end (`head` for consumers, `tail` for producers) has an `index` and a `seg` pointer.
 //! The index holds a position `lap * LAP + offset` (shifted left by one bit; bit 0 of the head
-//! index is [`HAS_NEXT`], bit 0 of the tail index is [`SLEEPERS`]). Offsets `0..SEGMENT_SLOTS` name slots of the segment whose `lap` field
-//! is `lap`; offset `SEGMENT_SLOTS` means "every slot of this lap is claimed: switch to the next
-//! segment". Positions only grow (a 64-bit counter does not wrap in practice), so a
-//! compare-exchange on the index that succeeds proves the end has not moved since it was read.
+//! index is [`HAS_NEXT`], bit 0 of the tail index is [`SLEEPERS`]). Offsets `0..SEGMENT_SLOTS`
+//! name slots of the segment whose `lap` field is `lap`; offset `SEGMENT_SLOTS` means "every
+//! slot of this lap is claimed: switch to the next segment". Positions only grow (a 64-bit
+//! counter does not wrap in practice), so a compare-exchange on the index that succeeds proves
+//! the end has not moved since it was read.
 //!
 //! # Push and pop
 //!
