@@ -309,18 +309,6 @@ impl<T> Queue<T> {
     }
 }
 
-/// The unbounded queue keeps its sleepers flag in the tail index, where a push's claim reads it.
-#[cfg(feature = "wait")]
-impl<T> wait::Flag for raw::RawQueue<T> {
-    fn raise(&self) {
-        self.raise_sleepers();
-    }
-
-    fn lower(&self) {
-        self.lower_sleepers();
-    }
-}
-
 /// Waiting (feature `wait`).
 #[cfg(feature = "wait")]
 impl<T> Queue<T> {
@@ -655,7 +643,7 @@ impl<T> ArrayQueue<T> {
     pub fn pop_wait(&self) -> T {
         self.raw
             .not_empty
-            .wait_forever(&self.raw.tail_flag(), || self.pop())
+            .wait_forever(self.raw.tail_flag(), || self.pop())
     }
 
     /// [`Queue::pop_timeout`] for the bounded queue: `None` if no value came within `timeout`.
@@ -669,7 +657,7 @@ impl<T> ArrayQueue<T> {
     pub fn pop_timeout(&self, timeout: Duration) -> Option<T> {
         self.raw
             .not_empty
-            .wait_for(&self.raw.tail_flag(), || self.pop(), timeout)
+            .wait_for(self.raw.tail_flag(), || self.pop(), timeout)
     }
 
     /// [`Queue::pop_async`] for the bounded queue (any executor; `Send` when `T` is;
@@ -705,7 +693,7 @@ impl<T> ArrayQueue<T> {
         let mut slot = Some(value);
         self.raw
             .not_full
-            .wait_forever(&self.raw.head_flag(), || self.push_from(&mut slot));
+            .wait_forever(self.raw.head_flag(), || self.push_from(&mut slot));
     }
 
     /// Pushes `value` at the back, sleeping while the queue is full, for at most `timeout`;
@@ -723,7 +711,7 @@ impl<T> ArrayQueue<T> {
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), T> {
         let mut slot = Some(value);
         match self.raw.not_full.wait_for(
-            &self.raw.head_flag(),
+            self.raw.head_flag(),
             || self.push_from(&mut slot),
             timeout,
         ) {

@@ -157,7 +157,7 @@ impl Signal {
     pub(crate) fn notify_flagged(&self, n: usize, flag: &impl Flag) {
         // SeqCst: after the claim that read the flag, in the protocol's total order.
         if self.sleeping.load(SeqCst) != 0 {
-            self.event.notify(n.additional());
+            self.notify_slow(n);
             return;
         }
         // Nobody counted: the flag is stale. Lower it, then look again for a waiter that
@@ -172,13 +172,9 @@ impl Signal {
         }
     }
 
-    /// Runs `attempt` until it succeeds, sleeping between tries. `flag` is the signal's flag
-    /// (or [`NoFlag`]); the same for every wait and notification of a signal.
-    pub(crate) fn wait_forever<R>(
-        &self,
-        flag: &impl Flag,
-        attempt: impl FnMut() -> Option<R>,
-    ) -> R {
+    /// Runs `attempt` until it succeeds, sleeping between tries. `flag` is the signal's flag,
+    /// the one its notifiers pass to [`notify_flagged`](Self::notify_flagged).
+    pub(crate) fn wait_forever<R>(&self, flag: impl Flag, attempt: impl FnMut() -> Option<R>) -> R {
         match self.wait(flag, attempt, None) {
             Some(r) => r,
             None => unreachable!("a wait without a deadline ends with a result"),
@@ -189,7 +185,7 @@ impl Signal {
     /// passed (after one last try).
     pub(crate) fn wait_for<R>(
         &self,
-        flag: &impl Flag,
+        flag: impl Flag,
         attempt: impl FnMut() -> Option<R>,
         timeout: Duration,
     ) -> Option<R> {
@@ -201,7 +197,7 @@ impl Signal {
     /// (after one last try).
     fn wait<R>(
         &self,
-        flag: &impl Flag,
+        flag: impl Flag,
         mut attempt: impl FnMut() -> Option<R>,
         deadline: Option<Instant>,
     ) -> Option<R> {

@@ -148,9 +148,8 @@ const HAS_NEXT: u64 = 1;
 
 /// In `tail.index`: a consumer may be asleep waiting for a value (feature `wait`; never set
 /// without it). A producer's claim replaces the index it read, so it learns of sleepers from
-/// its own compare-exchange, with no load of its own (see `wait.rs`). Raised by
-/// [`RawQueue::raise_sleepers`], lowered by [`RawQueue::lower_sleepers`]; claims and switches
-/// carry it over.
+/// its own compare-exchange, with no load of its own (see `wait.rs`). Raised and lowered
+/// through `RawQueue`'s `wait::Flag` implementation; claims and switches carry it over.
 const SLEEPERS: u64 = 1;
 
 /// Spare segments a queue keeps for reuse (4 KiB each for a `u64`). Retired segments come back
@@ -936,8 +935,12 @@ impl<T> RawQueue<T> {
     }
 
     #[inline]
-    fn push_stalling<F: FnOnce()>(&self, mut value: T, mut stall: Option<F>, lost: Option<u64>) {
-        let mut lost = lost;
+    fn push_stalling<F: FnOnce()>(
+        &self,
+        mut value: T,
+        mut stall: Option<F>,
+        mut lost: Option<u64>,
+    ) {
         loop {
             let (seg, i, _, sleepers) = self.claim_back(1, lost.take());
             if let Some(f) = stall.take() {
@@ -949,23 +952,6 @@ impl<T> RawQueue<T> {
                 Err(v) => value = v,
             }
         }
-    }
-
-    /// Sets [`SLEEPERS`]: called by a waiter after it has counted itself, before its last try.
-    #[cfg(feature = "wait")]
-    pub(crate) fn raise_sleepers(&self) {
-        // SeqCst: the waiter's half of the flag protocol (`wait.rs`): after its count, before
-        // its last try's loads of the tail, in one total order with the producers' claims.
-        self.tail.index.fetch_or(SLEEPERS, SeqCst);
-    }
-
-    /// Clears [`SLEEPERS`]: called by a producer whose claim saw it and which found nobody
-    /// counted; it then reads the count again (`wait.rs`).
-    #[cfg(feature = "wait")]
-    pub(crate) fn lower_sleepers(&self) {
-        // SeqCst: the notifier's half of the flag protocol (`wait.rs`): before its second read
-        // of the count, in one total order with the waiters' counts and raises.
-        self.tail.index.fetch_and(!SLEEPERS, SeqCst);
     }
 
     /// Removes the value at the front of the queue.
@@ -1038,6 +1024,23 @@ impl<T> RawQueue<T> {
             unsafe { retire(guard, seg) };
             seg = next;
         }
+    }
+}
+
+/// The unbounded queue's sleepers flag, [`SLEEPERS`] in the tail index, where a push's claim
+/// reads it.
+#[cfg(feature = "wait")]
+impl<T> crate::wait::Flag for RawQueue<T> {
+    fn raise(&self) {
+        // SeqCst: the waiter's half of the flag protocol (`wait.rs`): after its count, before
+        // its last try's loads of the tail, in one total order with the producers' claims.
+        self.tail.index.fetch_or(SLEEPERS, SeqCst);
+    }
+
+    fn lower(&self) {
+        // SeqCst: the notifier's half of the flag protocol (`wait.rs`): before its second read
+        // of the count, in one total order with the waiters' counts and raises.
+        self.tail.index.fetch_and(!SLEEPERS, SeqCst);
     }
 }
 
