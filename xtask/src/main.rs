@@ -252,6 +252,24 @@ fn test() -> Result {
                 "warnings",
             ]))
         })?;
+        st.stage("doc", || {
+            // Both views: what users read (a public item's doc linking to a private one is an
+            // error there), and the private items' docs that the code's design notes live in.
+            for private in [false, true] {
+                let mut cmd = cargo();
+                cmd.env("RUSTDOCFLAGS", "-D warnings").args([
+                    "doc",
+                    "--workspace",
+                    "--no-deps",
+                    "--all-features",
+                ]);
+                if private {
+                    cmd.arg("--document-private-items");
+                }
+                run(&mut cmd)?;
+            }
+            Ok(())
+        })?;
         st.stage("test", || {
             run(cargo().args([
                 "test",
