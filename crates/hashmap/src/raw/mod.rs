@@ -91,7 +91,8 @@
 //!
 //! A probe loads a bucket's tag word once and finds the slots worth a look (UNTAGGED, SEALED or
 //! our tag) with a few word operations, SWAR as in hashbrown's generic control-byte group, then
-//! visits them in slot order by their bits (`candidates`). The bytes could not be separate
+//! visits them in slot order by their bits (`candidates`; a reader takes only those before the
+//! chain's end, `tagged_before_end`). The bytes could not be separate
 //! `AtomicU8`s read as one word: mixed-size accesses to the same atomics are outside Rust's
 //! memory model and loom.
 //!
@@ -166,7 +167,7 @@ pub(crate) use iter::RawIter;
 #[cfg(feature = "rayon")]
 pub(crate) use iter::RootView;
 pub(crate) use pinned::Pinned;
-use probe::{candidates, first_slot, tag, tag_byte};
+use probe::{candidates, first_slot, tag, tag_byte, tagged_before_end};
 pub(crate) use table::Entry;
 use table::{Bucket, Slot, Table, decode, table};
 
@@ -364,16 +365,10 @@ impl<K, V> RawMap<K, V> {
                 // `Table::publish`: a tagged slot's word is read in the state that was tagged,
                 // or later.
                 let meta = t.tags_at(b).load(Ordering::Acquire);
-                let mut m = candidates(meta, tg);
+                let (mut m, end) = tagged_before_end(meta, tg);
                 while m != 0 {
                     let k = first_slot(m);
                     m &= m - 1;
-                    match tag_byte(meta, k) {
-                        // Not claimed as far as readers know: the key is not in this table.
-                        UNTAGGED => break 'walk true,
-                        SEALED_TAG => break 'walk false,
-                        _ => {}
-                    }
                     // Acquire: pairs with the Release/AcqRel CASes and stores that publish
                     // entries and slot states (`insert`, `compute`, `copy_slot`), so the entry
                     // is initialised.
@@ -394,6 +389,11 @@ impl<K, V> RawMap<K, V> {
                             }
                         }
                     }
+                }
+                if let Some(k) = end {
+                    // UNTAGGED: not claimed as far as readers know, so the key is not in this
+                    // table. SEALED: it may be in the next.
+                    break 'walk tag_byte(meta, k) == UNTAGGED;
                 }
                 b += 1;
                 dist += BUCKET;
@@ -870,7 +870,8 @@ mod tests {
     }
 
     /// `candidates` flags exactly the untagged and sealed bytes and those equal to the tag,
-    /// within the bucket's lanes, for every tag and every mix of bytes around it.
+    /// within the bucket's lanes, for every tag and every mix of bytes around it; and
+    /// `tagged_before_end` those equal to the tag before the first untagged or sealed byte.
     #[test]
     fn candidates_are_exact() {
         let tags = [0x80u8, 0x81, 0xFE, 0xFF, 0xC3];
@@ -896,6 +897,17 @@ mod tests {
                     .map(|k| 0x80u64 << (8 * k))
                     .sum();
                 assert_eq!(candidates(meta, t), want, "meta {meta:#018x} tag {t:#04x}");
+                // A reader's view: the tagged slots before the first untagged or sealed one.
+                let end = (0..BUCKET).find(|&k| bytes[k] == UNTAGGED || bytes[k] == SEALED_TAG);
+                let before: u64 = (0..end.unwrap_or(BUCKET))
+                    .filter(|&k| bytes[k] == t)
+                    .map(|k| 0x80u64 << (8 * k))
+                    .sum();
+                assert_eq!(
+                    tagged_before_end(meta, t),
+                    (before, end),
+                    "meta {meta:#018x} tag {t:#04x}"
+                );
             }
         }
         let mut m = candidates(0, 0x80);
