@@ -191,7 +191,10 @@ const LANES: u32 = 0x8888_8888 >> (4 * (8 - BUCKET));
 #[inline(always)]
 fn candidates(w: u32, t: u32) -> u32 {
     const LO: u32 = 0x1111_1111;
-    (zero_nibbles(w) | zero_nibbles(w ^ (LO * SEALED_TAG)) | zero_nibbles(w ^ (LO * t))) & LANES
+    // UNTAGGED (0) and SEALED_TAG (1) are the nibbles that are 0 once their low bit is cleared:
+    // one zero test finds both.
+    const _: () = assert!(UNTAGGED == 0 && SEALED_TAG == 1);
+    (zero_nibbles(w & 0xEEEE_EEEE) | zero_nibbles(w ^ (LO * t))) & LANES
 }
 
 /// The slot word of key word `key` and value word `value`.
@@ -420,6 +423,7 @@ impl RawAtomicMap {
     }
 
     /// The value of `key` found from table `t` on.
+    #[inline(always)]
     fn get_from(t: &Table, hash: u64, key: u64, guard: &Guard) -> Option<u64> {
         let mut t = t;
         loop {
