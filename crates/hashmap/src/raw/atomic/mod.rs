@@ -311,6 +311,7 @@ impl RawAtomicMap {
         self.count.sum()
     }
 
+    #[inline(always)]
     fn root<'g>(&self, guard: &'g Guard) -> Shared<'g, Table> {
         // Acquire: pairs with the SeqCst root CAS in `promote` (and the initial store), so the
         // table's slots are visible.
@@ -448,7 +449,7 @@ impl RawAtomicMap {
     /// Applies `f` to raw key `key`'s value: returns the value before and after. `f` may be
     /// called more than once (again after each failed exchange); its last call decided.
     /// `rehash` is the hash of a raw key, for moving slots of a resize in progress.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn compute(
         &self,
         hash: u64,
@@ -530,6 +531,7 @@ impl RawAtomicMap {
         }
     }
 
+    #[inline(always)]
     fn count_change(&self, old: Option<u64>, new: Option<u64>) {
         match (old.is_some(), new.is_some()) {
             (false, true) => self.count.add(1),
