@@ -547,6 +547,7 @@ impl RawAtomicMap {
     /// the key can never be put here behind the writer, who goes on in the next table (see
     /// "Writes").
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     fn fill(
         &self,
         t: &Table,
@@ -744,6 +745,7 @@ impl RawAtomicMap {
     /// has none and `value` is a value. Only the mover of the key's older slot writes it there
     /// (see "Resizing"), apart from the movers of later resizes, whose exchanges make ours fail
     /// and walk on.
+    #[inline(always)]
     fn place(&self, t: &Table, hash: u64, key: u64, value: Option<u64>, guard: &Guard) {
         let act = value.map_or(Act::Remove, Act::Set);
         self.write_from(t, hash, key, |_| act, guard);

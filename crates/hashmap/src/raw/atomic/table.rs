@@ -131,6 +131,7 @@ impl Table {
     }
 
     /// Sets slot `i`'s tag nibble from UNTAGGED to `nib`; false if it is no longer UNTAGGED.
+    #[inline(always)]
     pub(super) fn set_nibble(&self, i: usize, nib: u32) -> bool {
         let word = self.tags_at(i / BUCKET);
         let shift = 4 * (i % BUCKET);
