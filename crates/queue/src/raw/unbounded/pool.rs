@@ -9,8 +9,9 @@ use freeway_epoch::{Atomic, Guard, Shared, unprotected};
 /// Spare segments of one queue: a bounded Treiber stack (R. Kent Treiber, IBM RJ 5118, 1986)
 /// linked through the segments' own `next` fields.
 ///
-/// Shared through an [`Arc`](freeway_epoch::sync::Arc) by the queue and by the deferred closures that park retired
-/// segments here, since those may run after the queue is gone; the last owner frees the spares.
+/// Shared through an [`Arc`](freeway_epoch::sync::Arc) by the queue and by the deferred
+/// closures that park retired segments here, since those may run after the queue is gone; the
+/// last owner frees the spares.
 ///
 /// ABA: `take` runs pinned, and a segment it pops goes back into the queue, whence it returns
 /// here only through retirement and a grace period, which cannot end while any thread that
