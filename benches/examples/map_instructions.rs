@@ -16,14 +16,12 @@
 //! `atomic` (freeway `AtomicMap`, which pins inside every call), `dashmap`. With
 //! `atomic-exchange` or `dashmap-exchange` the loop runs the exchange mix instead (10% get, 40%
 //! insert, 40% remove, 10% update, on a map made with room for 2^18 keys and 3/4 prefilled, as
-//! `map_table` does), and the count is of operations.
+//! `map_table` does; the loop is the criterion contenders' own, `freeway_benches::maps::Map::run`),
+//! and the count is of operations.
 
-use freeway_benches::maps::{pick, xorshift};
+use freeway_benches::maps::{Dash, FreewayAtomic, KEYS, Map, xorshift};
 use std::hash::RandomState;
 use std::hint::black_box;
-
-/// Keys in the map.
-const KEYS: u64 = 1 << 18;
 
 /// `gets` lookups of random present keys through `get`; how many were found.
 fn run(gets: u64, get: impl Fn(u64) -> bool) -> u64 {
@@ -33,25 +31,19 @@ fn run(gets: u64, get: impl Fn(u64) -> bool) -> u64 {
         .sum()
 }
 
-/// `ops` operations of the exchange mix through `op(kind, key)` (0 get, 1 insert, 2 remove, 3
-/// update).
-fn exchange(ops: u64, op: impl Fn(u8, u64)) {
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-    for _ in 0..ops {
-        let (o, k) = pick(&mut rng, (10, 40, 40));
-        op(o, k);
+/// `ops` operations of the exchange mix on `m` (the bench contenders' own loop, `Map::run`),
+/// after putting the first 3/4 of the keys in.
+fn exchange(m: impl Map, ops: u64) {
+    for k in 0..KEYS * 3 / 4 {
+        m.put(k);
     }
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    m.run(ops, &mut rng, (10, 40, 40));
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let (Some(kind), Some(gets)) = (args.next(), args.next().and_then(|s| s.parse().ok())) else {
-        eprintln!(
-            "usage: map_instructions hashmap|papaya|atomic|dashmap|atomic-exchange|dashmap-exchange N"
-        );
-        std::process::exit(2);
-    };
-    let found = match kind.as_str() {
+/// `gets` lookups through map `kind` holding keys `0..KEYS`; how many were found.
+fn lookups(kind: &str, gets: u64) -> u64 {
+    match kind {
         "hashmap" => {
             let m = freeway_hashmap::HashMap::with_hasher(RandomState::new());
             let g = m.pin();
@@ -82,55 +74,37 @@ fn main() {
             }
             run(gets, |k| black_box(m.get(&k).map(|v| *v)).is_some())
         }
-        "atomic-exchange" => {
-            let m = freeway_hashmap::AtomicMap::with_capacity_and_hasher(
-                KEYS as usize,
-                RandomState::new(),
-            );
-            for k in 0..KEYS * 3 / 4 {
-                let _ = m.insert(k, k);
-            }
-            exchange(gets, |o, k| match o {
-                0 => {
-                    black_box(m.get(k));
-                }
-                1 => {
-                    black_box(m.insert(k, k));
-                }
-                2 => {
-                    black_box(m.remove(k));
-                }
-                _ => {
-                    black_box(m.update(k, |v| v.wrapping_add(1)));
-                }
-            });
-            return;
-        }
-        "dashmap-exchange" => {
-            let m = dashmap::DashMap::with_capacity_and_hasher(KEYS as usize, RandomState::new());
-            for k in 0..KEYS * 3 / 4 {
-                let _ = m.insert(k, k);
-            }
-            exchange(gets, |o, k| match o {
-                0 => {
-                    black_box(m.get(&k).map(|v| *v));
-                }
-                1 => {
-                    black_box(m.insert(k, k));
-                }
-                2 => {
-                    black_box(m.remove(&k));
-                }
-                _ => {
-                    black_box(m.get_mut(&k).map(|mut v| *v = v.wrapping_add(1)));
-                }
-            });
-            return;
-        }
         other => {
             eprintln!("unknown map {other:?}");
             std::process::exit(2);
         }
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(kind), Some(n)) = (args.next(), args.next().and_then(|s| s.parse().ok())) else {
+        eprintln!(
+            "usage: map_instructions hashmap|papaya|atomic|dashmap|atomic-exchange|dashmap-exchange N"
+        );
+        std::process::exit(2);
     };
-    assert_eq!(found, gets, "every key looked up is present");
+    let room = KEYS as usize;
+    match kind.as_str() {
+        "atomic-exchange" => exchange(
+            FreewayAtomic(freeway_hashmap::AtomicMap::with_capacity_and_hasher(
+                room,
+                RandomState::new(),
+            )),
+            n,
+        ),
+        "dashmap-exchange" => exchange(
+            Dash(dashmap::DashMap::with_capacity_and_hasher(
+                room,
+                RandomState::new(),
+            )),
+            n,
+        ),
+        _ => assert_eq!(lookups(&kind, n), n, "every key looked up is present"),
+    }
 }

@@ -17,7 +17,7 @@
 //! (the first rounds: about 14 faults per 1000 keys for either map, at about 2 µs each on the
 //! 2-core guest) or memory an earlier round freed (none). `-- 1` shows the first case.
 
-use freeway_benches::summary;
+use freeway_benches::{median, summary};
 use std::hash::RandomState;
 use std::time::Instant;
 
@@ -87,10 +87,7 @@ fn main() {
     };
     println!("| map | ns per moved key | page faults per 1000 moved keys |");
     println!("|---|---:|---:|");
-    let per_k = |v: &mut Vec<f64>| {
-        let (m, ..) = summary(v);
-        format!("{:.1}", m * 1000.0)
-    };
+    let per_k = |v: &mut Vec<f64>| format!("{:.1}", median(std::mem::take(v)) * 1000.0);
     println!(
         "| freeway AtomicMap | {} | {} |",
         cell(&mut ours),
