@@ -34,15 +34,6 @@
 //! collector itself, so the methods of the [`HashMapRef`] it returns skip the check: pin once per
 //! batch of operations and use the handle for the fastest path.
 //!
-//! # Memory
-//!
-//! Both maps keep each table in one or two zeroed arrays from the global allocator. On Linux, a
-//! table made by a resize asks the kernel for transparent huge pages over the whole 2 MiB pages
-//! inside its arrays (`madvise(MADV_HUGEPAGE)`): the move fills such a table at once, and huge
-//! pages spare it hundreds of page faults per 2 MiB and most TLB misses. Tables made for
-//! `with_capacity` are not advised, so a map made large and filled little keeps only the
-//! ordinary pages it touched. Where transparent huge pages are off, nothing changes.
-//!
 //! # User code and panics
 //!
 //! `Hash`, `Eq` and the closures of [`HashMap::update`], [`HashMap::compute`] and

@@ -315,7 +315,7 @@ unsafe fn retire_entry<K: Send + 'static, V: Send + 'static>(
 impl<K, V> RawMap<K, V> {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
-            root: Atomic::new(Table::new(n.saturating_mul(2), false)),
+            root: Atomic::new(Table::new(n.saturating_mul(2))),
             count: Striped::new(SHARED_STRIPES),
         }
     }
@@ -850,8 +850,8 @@ mod tests {
     /// tags.
     #[test]
     fn zeroed_tables_are_empty() {
-        let b = empty_buckets::<u64, u64>(4, false);
-        let tags = empty_tags(4, false);
+        let b = empty_buckets::<u64, u64>(4);
+        let tags = empty_tags(4);
         assert_eq!((b.len(), tags.len()), (4, 4));
         assert_eq!(b.as_ptr() as usize % 64, 0);
         assert_eq!(tags.as_ptr() as usize % 64, 0);

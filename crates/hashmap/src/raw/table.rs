@@ -113,9 +113,8 @@ pub(super) struct Table<K, V> {
 }
 
 impl<K, V> Table<K, V> {
-    /// A table of at least `capacity` slots; `resized`: made by a resize, which fills it at
-    /// once (its arrays ask for huge pages, see `ZeroedArray`).
-    pub(super) fn new(capacity: usize, resized: bool) -> Self {
+    /// A table of at least `capacity` slots.
+    pub(super) fn new(capacity: usize) -> Self {
         let nb = chain::bucket_count(capacity, BUCKET);
         // Both arrays' sizes are checked before either is allocated, so that a table too large
         // for the address space is a panic (`ZeroedArray::block`) that changes nothing, not an
@@ -126,8 +125,8 @@ impl<K, V> Table<K, V> {
             ZeroedArray::<Bucket<K, V>>::block(nb),
         );
         Self {
-            tags: empty_tags(nb, resized),
-            buckets: empty_buckets(nb, resized),
+            tags: empty_tags(nb),
+            buckets: empty_buckets(nb),
             bmask: nb - 1,
             len: nb * BUCKET,
             limit: PROBE_LIMIT,
@@ -231,7 +230,7 @@ impl<K, V> Table<K, V> {
 
 impl<K, V> ChainTable for Table<K, V> {
     fn with_capacity(capacity: usize) -> Self {
-        Self::new(capacity, true)
+        Self::new(capacity)
     }
     fn slots(&self) -> usize {
         self.len

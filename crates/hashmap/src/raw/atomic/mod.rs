@@ -295,7 +295,7 @@ pub(crate) struct RawAtomicMap {
 
 impl RawAtomicMap {
     pub(crate) fn with_capacity(n: usize) -> Self {
-        let t = Table::new(n.saturating_mul(2), false);
+        let t = Table::new(n.saturating_mul(2));
         let (hint, hint_tags) = t.hint();
         Self {
             hint: AtomicUsize::new(hint),
@@ -817,7 +817,7 @@ mod tests {
 
     #[test]
     fn zeroed_slots_are_empty() {
-        let slots = empty_slots(8, false);
+        let slots = empty_slots(8);
         assert!(
             slots
                 .iter()

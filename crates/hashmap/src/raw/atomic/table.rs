@@ -14,32 +14,32 @@ pub(super) type Array<T> = ZeroedArray<T>;
 #[cfg(loom)]
 pub(super) type Array<T> = Box<[T]>;
 
-/// `n` EMPTY slots (`huge`: see `ZeroedArray`).
+/// `n` EMPTY slots.
 #[cfg(not(loom))]
-pub(super) fn empty_slots(n: usize, huge: bool) -> Array<AtomicU128> {
+pub(super) fn empty_slots(n: usize) -> Array<AtomicU128> {
     // SAFETY: portable-atomic's `AtomicU128` is a 16-byte integer cell for which all-zero bytes
     // are the value 0, the EMPTY slot (`pack(EMPTY, 0)`, checked by the `zeroed_slots_are_empty`
     // test); it needs no drop and is aligned to 16.
-    unsafe { ZeroedArray::zeroed(n, huge) }
+    unsafe { ZeroedArray::zeroed(n) }
 }
 
 /// `n` EMPTY slots (loom's atomics must be constructed).
 #[cfg(loom)]
-pub(super) fn empty_slots(n: usize, _huge: bool) -> Array<AtomicU128> {
+pub(super) fn empty_slots(n: usize) -> Array<AtomicU128> {
     (0..n).map(|_| AtomicU128::new(0)).collect()
 }
 
-/// `nb` tag words of UNTAGGED nibbles (`huge`: see `ZeroedArray`).
+/// `nb` tag words of UNTAGGED nibbles.
 #[cfg(not(loom))]
-pub(super) fn empty_tags(nb: usize, huge: bool) -> Array<AtomicU32> {
+pub(super) fn empty_tags(nb: usize) -> Array<AtomicU32> {
     // SAFETY: an all-zero `AtomicU32` is 0, every nibble UNTAGGED; it needs no drop and is
     // aligned to 4.
-    unsafe { ZeroedArray::zeroed(nb, huge) }
+    unsafe { ZeroedArray::zeroed(nb) }
 }
 
 /// `nb` tag words of UNTAGGED nibbles (loom's atomics must be constructed).
 #[cfg(loom)]
-pub(super) fn empty_tags(nb: usize, _huge: bool) -> Array<AtomicU32> {
+pub(super) fn empty_tags(nb: usize) -> Array<AtomicU32> {
     (0..nb).map(|_| AtomicU32::new(0)).collect()
 }
 
@@ -66,9 +66,8 @@ pub(super) struct Table {
 }
 
 impl Table {
-    /// A table of at least `capacity` slots; `resized`: made by a resize, which fills it at
-    /// once (its arrays ask for huge pages, see `ZeroedArray`).
-    pub(super) fn new(capacity: usize, resized: bool) -> Self {
+    /// A table of at least `capacity` slots.
+    pub(super) fn new(capacity: usize) -> Self {
         let nb = chain::bucket_count(capacity, BUCKET);
         let n = nb * BUCKET;
         // Both arrays' sizes are checked before either is allocated (see the boxed map's
@@ -79,8 +78,8 @@ impl Table {
             ZeroedArray::<AtomicU32>::block(nb),
         );
         Self {
-            slots: empty_slots(n, resized),
-            tags: empty_tags(nb, resized),
+            slots: empty_slots(n),
+            tags: empty_tags(nb),
             mask: n - 1,
             bmask: nb - 1,
             next: Atomic::null(),
@@ -199,7 +198,7 @@ impl Table {
 
 impl ChainTable for Table {
     fn with_capacity(capacity: usize) -> Self {
-        Self::new(capacity, true)
+        Self::new(capacity)
     }
     fn slots(&self) -> usize {
         self.capacity()
