@@ -51,8 +51,8 @@ fn main() {
     println!("| operations | AtomicMap ns/op | dashmap ns/op | dashmap ÷ AtomicMap |");
     println!("|---:|---:|---:|---:|");
     let (mut sum_a, mut sum_d) = (0.0, 0.0);
-    for w in 0..WINDOWS {
-        let (a, d) = (median(ours[w].clone()), median(dash[w].clone()));
+    for (w, (a, d)) in ours.into_iter().zip(dash).enumerate() {
+        let (a, d) = (median(a), median(d));
         sum_a += a;
         sum_d += d;
         println!(
